@@ -1,0 +1,56 @@
+"""Errors the tap reports to users as one line, with an exit code per kind of failure."""
+
+from __future__ import annotations
+
+# Exit codes, documented in the README.
+EXIT_CONFIG = 2
+EXIT_AUTH = 3
+EXIT_API = 4
+EXIT_NETWORK = 5
+
+
+class TapAuth0Error(Exception):
+    """A failure the user can act on: printed as one line without a traceback."""
+
+    exit_code = EXIT_API
+
+
+class ConfigError(TapAuth0Error):
+    """A setting is missing, malformed or contradicts another one."""
+
+    exit_code = EXIT_CONFIG
+
+
+class AuthError(TapAuth0Error):
+    """Credentials were refused, or the token lacks a scope or targets the wrong API."""
+
+    exit_code = EXIT_AUTH
+
+
+class NetworkError(TapAuth0Error):
+    """The tenant could not be reached even after retries."""
+
+    exit_code = EXIT_NETWORK
+
+
+class Auth0APIError(TapAuth0Error):
+    """Auth0 answered with an error that retrying will not fix."""
+
+    exit_code = EXIT_API
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        error_code: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.error_code = error_code
+
+
+class RetriesExhausted(TapAuth0Error):
+    """Transient failures (5xx, timeouts, 429) outlasted the retry budget."""
+
+    exit_code = EXIT_API

@@ -1,0 +1,305 @@
+"""HTTP to one Auth0 tenant: auth header, retries, rate limiting and one-line errors.
+
+Every stream of a run shares one `Auth0HTTP` (and so one connection pool, one token and
+one rate scheduler), because Auth0 rate-limits the tenant, not the stream.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import threading
+import time
+import typing as t
+from urllib.parse import quote, urlsplit
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from tap_auth0.errors import (
+    Auth0APIError,
+    AuthError,
+    NetworkError,
+    RetriesExhausted,
+)
+from tap_auth0.ratelimit import RateScheduler
+
+if t.TYPE_CHECKING:
+    from tap_auth0.auth import TokenProvider
+    from tap_auth0.settings import Settings
+
+MAX_BACKOFF_SECONDS = 30.0
+# A storm of 429s is survivable: each one waits for the announced reset, so the
+# budget for them is larger than for failures.
+MAX_THROTTLE_RETRIES = 60
+CONNECT_RETRIES = 3
+USER_AGENT = "tap-auth0 (Singer tap; +https://hub.meltano.com)"
+
+
+def _auth0_error(resp: requests.Response) -> tuple[str, str | None]:
+    """Auth0's `message` and `errorCode` (or OAuth's `error_description`), else the body."""
+    try:
+        body = resp.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict):
+        message = body.get("message") or body.get("error_description") or body.get("error")
+        code = body.get("errorCode") or (body.get("error") if "error_description" in body else None)
+        if message:
+            return str(message), (str(code) if code else None)
+    text = " ".join(resp.text.split())[:160]
+    return (text or resp.reason or "no body"), None
+
+
+class Auth0HTTP:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        logger: logging.Logger,
+        scheduler: RateScheduler | None = None,
+        session: requests.Session | None = None,
+        sleep: t.Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.base_url = settings.base_url
+        self.api_base = f"{settings.base_url}/api/v2"
+        self.host = urlsplit(settings.base_url).netloc
+        self.timeout = settings.request_timeout
+        self.max_retries = settings.max_retries
+        self.logger = logger
+        self.scheduler = scheduler or RateScheduler(settings.max_requests_per_second)
+        self.session = session or requests.Session()
+        adapter = HTTPAdapter(
+            pool_connections=4, pool_maxsize=settings.max_concurrency + 4, max_retries=0
+        )
+        self.session.mount("https://", adapter)
+        self.session.mount("http://", adapter)
+        self.session.headers["User-Agent"] = USER_AGENT
+        self.session.verify = True  # never switched off: TLS is always verified for https
+        self._sleep = sleep
+        self.tokens: TokenProvider | None = None
+        self._secrets: set[str] = {s for s in (settings.access_token, settings.client_secret) if s}
+        self._lock = threading.Lock()
+        self.retried = 0
+        self.token_renewals_on_401 = 0
+
+    # -- secrets ------------------------------------------------------------------------
+    def register_secret(self, value: str) -> None:
+        if value:
+            self._secrets.add(value)
+
+    def redact(self, text: str) -> str:
+        for secret in self._secrets:
+            if secret and secret in text:
+                text = text.replace(secret, "***")
+        return text
+
+    # -- public calls -------------------------------------------------------------------
+    def get_json(self, path: str, params: t.Mapping[str, t.Any] | None = None) -> t.Any:
+        resp = self.send("GET", f"{self.api_base}{path}", params=params)
+        return self._json(resp, path)
+
+    def get_user(
+        self, user_id: str, params: t.Mapping[str, t.Any] | None = None
+    ) -> dict[str, t.Any] | None:
+        """Get a User; None when Auth0 says it does not exist (deleted meanwhile)."""
+        path = f"/users/{quote(user_id, safe='')}"
+        resp = self.send("GET", f"{self.api_base}{path}", params=params, allow=(404,))
+        if resp.status_code == 404:
+            return None
+        body = self._json(resp, "/users/{id}")
+        if not isinstance(body, dict):
+            raise Auth0APIError(f"GET /api/v2/users/{{id}} answered {type(body).__name__}")
+        return body
+
+    def post_json(self, path: str, body: t.Mapping[str, t.Any]) -> t.Any:
+        resp = self.send("POST", f"{self.api_base}{path}", json_body=body)
+        return self._json(resp, path)
+
+    def mint_token(self, *, client_id: str, client_secret: str, audience: str) -> dict:
+        url = f"{self.base_url}/oauth/token"
+        payload = {
+            "grant_type": "client_credentials",
+            "client_id": client_id,
+            "client_secret": client_secret,
+            "audience": audience,
+        }
+        resp = self.send("POST", url, json_body=payload, auth=False, allow=(401, 403))
+        if resp.status_code in (401, 403):
+            message, _ = _auth0_error(resp)
+            if "service not enabled" in message.lower() or "audience" in message.lower():
+                raise AuthError(
+                    f"Wrong audience {audience!r}: Auth0 says {message!r}; set 'audience' "
+                    f"to the Management API identifier, normally {self.base_url}/api/v2/"
+                )
+            raise AuthError(
+                f"Bad credentials: {self.host}/oauth/token refused 'client_id'/"
+                f"'client_secret' ({resp.status_code}: {message})"
+            )
+        body = self._json(resp, "/oauth/token")
+        if not isinstance(body, dict):
+            raise AuthError("/oauth/token answered something other than a JSON object")
+        return body
+
+    # -- the request loop -----------------------------------------------------------------
+    def send(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: t.Mapping[str, t.Any] | None = None,
+        json_body: t.Any = None,
+        auth: bool = True,
+        allow: tuple[int, ...] = (),
+    ) -> requests.Response:
+        """Send with retries: 429 waits for the reset, 5xx/timeouts/resets back off,
+        one 401 'Expired token' renews the token; other 4xx raise one-line errors."""
+        failures = 0
+        throttles = 0
+        renewed = False
+        token = self.tokens.token() if auth and self.tokens else None
+        label = f"{method} {urlsplit(url).path}"
+        while True:
+            headers = {"Authorization": f"Bearer {token}"} if token else {}
+            self.scheduler.acquire()
+            try:
+                resp = self.session.request(
+                    method,
+                    url,
+                    params=params,
+                    json=json_body,
+                    headers=headers,
+                    timeout=self.timeout,
+                    allow_redirects=False,  # never carry the token to another host
+                )
+            except (requests.exceptions.SSLError, requests.exceptions.InvalidURL) as exc:
+                self.scheduler.release(None, None)
+                raise NetworkError(f"Cannot reach {self.host}: {self._reason(exc)}") from None
+            except requests.exceptions.RequestException as exc:
+                self.scheduler.release(None, None)
+                failures += 1
+                connect_phase = (
+                    isinstance(exc, (requests.exceptions.ConnectTimeout))
+                    or "NewConnectionError" in repr(exc)
+                    or "NameResolution" in repr(exc)
+                )
+                limit = (
+                    min(self.max_retries, CONNECT_RETRIES) if connect_phase else self.max_retries
+                )
+                if failures > limit:
+                    raise NetworkError(
+                        f"Cannot reach {self.host} ({label}): {self._reason(exc)} "
+                        f"after {failures} attempts"
+                    ) from None
+                self._retry_wait(failures, label, self._reason(exc))
+                continue
+            self.scheduler.release(resp.headers, resp.status_code)
+            status = resp.status_code
+            if status < 300 or status in allow:
+                return resp
+            if status == 429:
+                throttles += 1
+                with self._lock:
+                    self.retried += 1
+                if throttles > MAX_THROTTLE_RETRIES:
+                    raise RetriesExhausted(
+                        f"{label}: still rate limited (429) after {throttles} waits for the "
+                        "tenant's reset; lower 'max_requests_per_second' or run later"
+                    )
+                self.logger.info("%s: rate limited (429); waiting for the tenant's reset", label)
+                continue
+            if status >= 500 or status == 408:
+                failures += 1
+                message, _ = _auth0_error(resp)
+                if failures > self.max_retries:
+                    raise RetriesExhausted(
+                        f"{label}: Auth0 answered {status} ({message}) {failures} times; giving up"
+                    )
+                self._retry_wait(failures, label, f"{status} {message}")
+                continue
+            if status == 401 and auth:
+                message, code = _auth0_error(resp)
+                if "expired" in message.lower() and self.tokens is not None and not renewed:
+                    renewed = True
+                    with self._lock:
+                        self.token_renewals_on_401 += 1
+                    self.logger.info("%s: token expired; renewing it once", label)
+                    token = self.tokens.renew(token or "")
+                    continue
+                raise self._auth_error(status, message, code)
+            if status == 403 and auth:
+                message, code = _auth0_error(resp)
+                raise self._auth_error(status, message, code)
+            if 300 <= status < 400:
+                target = resp.headers.get("Location", "?")
+                raise Auth0APIError(
+                    f"{label}: unexpected redirect ({status}) to {target}; check 'domain'",
+                    status=status,
+                )
+            message, code = _auth0_error(resp)
+            raise Auth0APIError(
+                self.redact(
+                    f"{label}: Auth0 answered {status}{' ' + code if code else ''}: {message}"
+                ),
+                status=status,
+                error_code=code,
+            )
+
+    def _auth_error(self, status: int, message: str, code: str | None) -> AuthError:
+        low = message.lower()
+        if "scope" in low:
+            hint = "grant the application the read:users scope on the Management API"
+        elif "audience" in low:
+            hint = "the token was issued for another API; check 'audience'"
+        elif "expired" in low:
+            hint = "the token has expired"
+        else:
+            hint = "check 'access_token' (or 'client_id'/'client_secret') and 'domain'"
+        return AuthError(
+            self.redact(
+                f"Auth0 refused the request ({status}{' ' + code if code else ''}: "
+                f"{message}); {hint}"
+            )
+        )
+
+    def _retry_wait(self, failures: int, label: str, reason: str) -> None:
+        with self._lock:
+            self.retried += 1
+        delay = min(MAX_BACKOFF_SECONDS, 0.5 * 2 ** (failures - 1))
+        delay *= random.uniform(0.5, 1.0)
+        self.logger.warning(
+            "%s: %s; retry %d/%d in %.1fs", label, reason, failures, self.max_retries, delay
+        )
+        self._sleep(delay)
+
+    def _reason(self, exc: BaseException) -> str:
+        text = str(exc)
+        for marker in ("NameResolutionError", "Failed to resolve", "Name or service not known"):
+            if marker in text:
+                return "the domain does not resolve (DNS); check 'domain'"
+        if "Connection refused" in text:
+            return "connection refused; check 'domain'"
+        if isinstance(exc, requests.exceptions.SSLError):
+            return f"TLS verification failed ({self.redact(text)[:200]})"
+        if isinstance(exc, requests.exceptions.Timeout):
+            return "timed out"
+        return self.redact(f"{type(exc).__name__}: {text}")[:300]
+
+    def _json(self, resp: requests.Response, what: str) -> t.Any:
+        ctype = resp.headers.get("Content-Type", "")
+        if "json" not in ctype.lower():
+            snippet = " ".join(resp.text.split())[:80]
+            raise Auth0APIError(
+                f"{what}: expected JSON from {self.host} but got "
+                f"{ctype or 'no content type'} ({resp.status_code}): {snippet!r}; "
+                "check 'domain' points at the tenant",
+                status=resp.status_code,
+            )
+        try:
+            return resp.json()
+        except (ValueError, json.JSONDecodeError):
+            raise Auth0APIError(
+                f"{what}: {self.host} sent malformed JSON ({len(resp.content)} bytes)",
+                status=resp.status_code,
+            ) from None

@@ -1,0 +1,184 @@
+"""One request scheduler per run, shared by every stream and thread.
+
+Auth0 limits each tenant with a token bucket and reports it on every response
+(`x-ratelimit-limit` = bucket size, `-remaining` = tokens left, `-reset` = epoch second
+the bucket is full again). The scheduler mirrors that bucket locally: it spends the
+burst, then paces at the refill rate it measures from the headers, so that 429s stay
+rare and other clients of the tenant keep their share. A 429 stops every thread until
+the reset the tenant announced; an optional cap (`max_requests_per_second`) leaves
+headroom below the tenant's limit.
+"""
+
+from __future__ import annotations
+
+import collections
+import threading
+import time
+import typing as t
+from dataclasses import dataclass
+
+# Keep this many tokens in the bucket so concurrent clients of the tenant are not starved
+# and our own in-flight requests that the headers do not yet reflect have room.
+RESERVE_TOKENS = 1.0
+# Pace at this fraction of the measured refill rate: measurement noise must not tip us
+# over the limit.
+RATE_SAFETY = 0.97
+# Window for measuring the refill rate from successive headers.
+RATE_WINDOW_SECONDS = 8.0
+MAX_SINGLE_WAIT = 60.0
+
+
+@dataclass
+class RateHeaders:
+    limit: int
+    remaining: int
+    reset: float  # epoch seconds
+
+    @classmethod
+    def parse(cls, headers: t.Mapping[str, str]) -> RateHeaders | None:
+        try:
+            return cls(
+                limit=int(headers["x-ratelimit-limit"]),
+                remaining=int(headers["x-ratelimit-remaining"]),
+                reset=float(headers["x-ratelimit-reset"]),
+            )
+        except (KeyError, TypeError, ValueError):
+            return None
+
+
+class RateScheduler:
+    """Gatekeeper every request passes: `acquire()` before sending, `release()` after."""
+
+    def __init__(
+        self,
+        max_requests_per_second: float | None = None,
+        *,
+        clock: t.Callable[[], float] = time.monotonic,
+        wall: t.Callable[[], float] = time.time,
+    ) -> None:
+        self._cond = threading.Condition()
+        self._clock = clock
+        self._wall = wall
+        self._min_interval = 1.0 / max_requests_per_second if max_requests_per_second else 0.0
+        self._next_slot = 0.0
+        self.capacity: int | None = None
+        self._tokens: float | None = None
+        self._tokens_at = clock()
+        self.rate: float | None = None
+        self._blocked_until = 0.0
+        self._inflight = 0
+        self._completed = 0
+        self._samples: collections.deque[tuple[float, int, int, int]] = collections.deque()
+        # Figures for logs and the benchmark.
+        self.requests = 0
+        self.throttled = 0
+        self.waited_seconds = 0.0
+
+    # -- the gate -----------------------------------------------------------------------
+    def acquire(self) -> None:
+        with self._cond:
+            while True:
+                now = self._clock()
+                wait = self._wait_needed(now)
+                if wait <= 0:
+                    self._inflight += 1
+                    self.requests += 1
+                    if self._tokens is not None:
+                        self._tokens -= 1
+                    if self._min_interval:
+                        self._next_slot = max(now, self._next_slot) + self._min_interval
+                    return
+                wait = min(wait, MAX_SINGLE_WAIT)
+                self.waited_seconds += wait
+                self._cond.wait(wait)
+
+    def _wait_needed(self, now: float) -> float:
+        if now < self._blocked_until:
+            return self._blocked_until - now
+        if self._min_interval and now < self._next_slot:
+            return self._next_slot - now
+        if self.capacity is None:
+            # Until the first answer tells us the budget, send one request at a time.
+            return 0.0 if self._inflight == 0 else 0.05
+        tokens = self._current_tokens(now)
+        if tokens >= 1.0 + RESERVE_TOKENS:
+            return 0.0
+        rate = self.rate
+        if not rate:
+            # Budget known but refill not yet measured: go one at a time, slowly.
+            return 0.0 if self._inflight == 0 and tokens >= 1.0 else 0.1
+        return (1.0 + RESERVE_TOKENS - tokens) / (rate * RATE_SAFETY)
+
+    def _current_tokens(self, now: float) -> float:
+        assert self._tokens is not None and self.capacity is not None
+        if self.rate:
+            elapsed = max(now - self._tokens_at, 0.0)
+            self._tokens = min(
+                self._tokens + elapsed * self.rate * RATE_SAFETY, float(self.capacity)
+            )
+        self._tokens_at = now
+        return self._tokens
+
+    def release(self, headers: t.Mapping[str, str] | None, status: int | None) -> None:
+        """Record one answer (or a failure with no answer: headers None)."""
+        with self._cond:
+            self._inflight = max(self._inflight - 1, 0)
+            now = self._clock()
+            parsed = RateHeaders.parse(headers) if headers is not None else None
+            if parsed is not None:
+                self._completed += 1
+                self._learn(now, parsed)
+            if status == 429:
+                self.throttled += 1
+                self._tokens = 0.0
+                self._tokens_at = now
+                self._block_until_reset(now, parsed)
+            self._cond.notify_all()
+
+    def _learn(self, now: float, h: RateHeaders) -> None:
+        self.capacity = h.limit
+        # Tokens the server had left, minus requests of ours it has not counted yet.
+        self._tokens = float(h.remaining) - self._inflight
+        self._tokens_at = now
+        self._samples.append((now, h.remaining, self._completed, h.limit))
+        while self._samples and now - self._samples[0][0] > RATE_WINDOW_SECONDS:
+            self._samples.popleft()
+        measured = self._measure_rate()
+        if measured is not None:
+            self.rate = measured
+        elif self.rate is None and h.remaining < h.limit:
+            # First guess from the reset time, pessimistic by a second of rounding.
+            seconds_to_full = h.reset - self._wall() + 1.0
+            if seconds_to_full > 0:
+                self.rate = (h.limit - h.remaining) / seconds_to_full
+
+    def _measure_rate(self) -> float | None:
+        """Refill = tokens regained + tokens spent, over a window where the bucket was
+        never full (a full bucket stops refilling and would hide the rate)."""
+        if len(self._samples) < 10:
+            return None
+        if any(rem >= lim for _, rem, _, lim in self._samples):
+            return None
+        t0, r0, c0, _ = self._samples[0]
+        t1, r1, c1, _ = self._samples[-1]
+        span = t1 - t0
+        if span < 2.0:
+            return None
+        rate = ((r1 - r0) + (c1 - c0)) / span
+        return rate if rate > 0 else None
+
+    def _block_until_reset(self, now: float, h: RateHeaders | None) -> None:
+        # The tenant says when its bucket is refilled: every thread waits for that,
+        # rather than retrying blindly into an empty bucket.
+        wait = max(h.reset - self._wall(), 0.0) + 0.05 if h is not None else 1.0
+        self._blocked_until = max(self._blocked_until, now + min(wait, MAX_SINGLE_WAIT))
+
+    def snapshot(self) -> dict[str, t.Any]:
+        with self._cond:
+            return {
+                "requests": self.requests,
+                "throttled": self.throttled,
+                "capacity": self.capacity,
+                "rate": round(self.rate, 3) if self.rate else None,
+                "waited_seconds": round(self.waited_seconds, 3),
+            }

@@ -1,0 +1,44 @@
+"""Lucene clauses the users stream sends as `q` (search engine v3)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+
+def quote(value: str) -> str:
+    """A quoted Lucene term: backslash and double quote escaped."""
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{escaped}"'
+
+
+def iso_ms(dt: datetime) -> str:
+    """Auth0's timestamp spelling: UTC, milliseconds, `Z`."""
+    dt = dt.astimezone(timezone.utc)
+    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
+
+
+def range_clause(
+    field: str,
+    low: str | None,
+    *,
+    low_inclusive: bool = True,
+    high: str | None = None,
+    high_inclusive: bool = True,
+) -> str:
+    lo = quote(low) if low is not None else "*"
+    hi = quote(high) if high is not None else "*"
+    opening = "[" if low_inclusive or low is None else "{"
+    closing = "]" if high_inclusive or high is None else "}"
+    return f"{field}:{opening}{lo} TO {hi}{closing}"
+
+
+def combine(*clauses: str | None) -> str:
+    """AND the clauses, parenthesising each so a user's OR cannot escape."""
+    parts = [c for c in clauses if c]
+    if len(parts) == 1:
+        return parts[0]
+    return " AND ".join(f"({c})" for c in parts)
+
+
+def connection_clause(name: str) -> str:
+    return f"identities.connection:{quote(name)}"

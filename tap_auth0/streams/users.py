@@ -1,0 +1,284 @@
+"""`users` (List or Search Users) and its child `user_detail` (Get a User)."""
+
+from __future__ import annotations
+
+import collections
+import typing as t
+from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import datetime, timedelta, timezone
+
+from tap_auth0.client import Auth0Stream
+from tap_auth0.errors import Auth0APIError, ConfigError
+from tap_auth0.schemas import load_schema
+from tap_auth0.streams.keyset import KeysetScan
+from tap_auth0.streams.query import combine, connection_clause, iso_ms
+
+# Fields the tap itself needs, whatever projection the user asked for.
+USERS_REQUIRED_FIELDS = ("user_id", "updated_at", "created_at")
+PROGRESS_EVERY_PAGES = 20
+
+
+def projection(
+    fields: list[str] | None, include: bool, required: t.Sequence[str]
+) -> dict[str, str]:
+    """Auth0's fields/include_fields, widened so keys and bookmarks are always there."""
+    if not fields:
+        return {}
+    if include:
+        names = list(dict.fromkeys([*required, *fields]))
+        return {"fields": ",".join(names), "include_fields": "true"}
+    names = [f for f in fields if f not in required]
+    if not names:
+        return {}
+    return {"fields": ",".join(names), "include_fields": "false"}
+
+
+class UsersStream(Auth0Stream):
+    """Every user, windowed by a keyset over the sort field (see keyset.py)."""
+
+    name = "users"
+    path = "/users"
+    primary_keys = ("user_id",)
+    is_sorted = True
+    # Look-back re-reads users just below the bookmark; they are not out of order.
+    check_sorted = False
+    STATE_MSG_FREQUENCY = 1000
+    schema = load_schema("user")
+
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.settings.sort_field != "updated_at":
+            self.replication_key = None  # created_at order: a full refresh, stably ordered
+        else:
+            self.replication_key = "updated_at"
+        self.last_scan: KeysetScan | None = None
+
+    # -- query building -------------------------------------------------------------------
+    def base_query(self) -> str | None:
+        s = self.settings
+        return (
+            combine(
+                s.search_query,
+                connection_clause(s.connection) if s.connection else None,
+            )
+            or None
+        )
+
+    def window_start(self, context: t.Mapping[str, t.Any] | None) -> str | None:
+        s = self.settings
+        if self.replication_key:
+            bookmark = self.get_starting_replication_key_value(context)
+            if bookmark:
+                try:
+                    value = datetime.fromisoformat(str(bookmark).replace("Z", "+00:00"))
+                except ValueError:
+                    raise ConfigError(
+                        f"State bookmark for 'users' is not a timestamp: {bookmark!r}"
+                    ) from None
+                if value.tzinfo is None:
+                    value = value.replace(tzinfo=timezone.utc)
+                return iso_ms(value - timedelta(seconds=s.lookback_seconds))
+        if s.start_date:
+            return iso_ms(s.start_date)
+        return None
+
+    def _fetch(
+        self, q: str, sort: str, include_totals: bool
+    ) -> tuple[list[dict[str, t.Any]], int | None]:
+        s = self.settings
+        params: dict[str, t.Any] = {
+            "q": q,
+            "sort": sort,
+            "page": 0,
+            "per_page": s.page_size,
+            "search_engine": "v3",
+            "include_totals": "true" if include_totals else "false",
+        }
+        params.update(projection(s.fields, s.include_fields, USERS_REQUIRED_FIELDS))
+        try:
+            body = self.http.get_json("/users", params)
+        except Auth0APIError as exc:
+            if exc.status == 400 and s.search_query:
+                raise ConfigError(
+                    f"Setting 'search_query' was rejected by Auth0: {exc} (query sent: {q})"
+                ) from None
+            raise
+        if isinstance(body, dict):
+            users = body.get("users")
+            total = body.get("total")
+            if not isinstance(users, list):
+                raise Auth0APIError("GET /api/v2/users: object answer without a 'users' list")
+            return users, total if isinstance(total, int) else None
+        if isinstance(body, list):
+            return body, None
+        raise Auth0APIError(f"GET /api/v2/users answered {type(body).__name__}, not a list")
+
+    # -- records ------------------------------------------------------------------------
+    def iter_users(self, context: t.Mapping[str, t.Any] | None) -> t.Iterator[dict[str, t.Any]]:
+        s = self.settings
+        start = self.window_start(context)
+        end = iso_ms(datetime.now(timezone.utc))
+        scan = KeysetScan(
+            self._fetch,
+            sort_field=s.sort_field,
+            page_size=s.page_size,
+            low=start,
+            high=end,
+            base_query=self.base_query(),
+            include_totals=s.include_totals,
+        )
+        self.last_scan = scan
+        self.logger.info(
+            "Listing users with %s from %s to %s%s",
+            s.sort_field,
+            start or "the beginning",
+            end,
+            f" matching {scan.base_query}" if scan.base_query else "",
+        )
+        pages_logged = 0
+        for user in scan:
+            yield user
+            if scan.stats.requests - pages_logged >= PROGRESS_EVERY_PAGES:
+                pages_logged = scan.stats.requests
+                self._log_progress(scan)
+        self._log_progress(scan, final=True)
+
+    def _log_progress(self, scan: KeysetScan, *, final: bool = False) -> None:
+        st = scan.stats
+        of = f" of {st.total:,}" if st.total is not None else ""
+        self.logger.info(
+            "%s %s%s users in %d requests (%d for tie groups)",
+            "Listed" if final else "Progress:",
+            f"{st.emitted:,}",
+            of,
+            st.requests,
+            st.tie_requests,
+        )
+        if final and st.total is not None and st.emitted < st.total:
+            self.logger.warning(
+                "Auth0 counted %d matching users at the start but %d were listed; "
+                "users deleted during the run explain a difference",
+                st.total,
+                st.emitted,
+            )
+
+    def get_records(self, context: t.Mapping[str, t.Any] | None) -> t.Iterable[dict]:
+        detail = self.detail_stream
+        if detail is None:
+            yield from self.iter_users(context)
+            return
+        # A user is handed to the SDK (and so to the bookmark) only after its detail was
+        # emitted: interrupting the run can never leave a detail behind the bookmark.
+        detail.begin()
+        yield from detail.fetch_along(self.iter_users(context))
+        detail.end()
+
+    @property
+    def detail_stream(self) -> UserDetailStream | None:
+        for child in self.child_streams:
+            if isinstance(child, UserDetailStream) and child.selected:
+                return child
+        return None
+
+    def _sync_children(self, child_context: t.Any) -> None:
+        """Children are fetched concurrently in get_records, not one sync per user."""
+
+    def get_child_context(self, record: dict, context: t.Any) -> dict:
+        return {"user_id": record["user_id"]}
+
+
+class UserDetailStream(Auth0Stream):
+    """Get a User for every listed user (or for `user_ids`), several at a time."""
+
+    name = "user_detail"
+    path = "/users/{user_id}"
+    primary_keys = ("user_id",)
+    replication_key = None
+    parent_stream_type = UsersStream
+    # No per-user partitions: the state must not grow with the number of users.
+    state_partitioning_keys: t.ClassVar[list[str]] = []
+    schema = load_schema("user")
+
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._started = False
+        self.missing: list[str] = []
+        self.fetched = 0
+
+    def _params(self) -> dict[str, str]:
+        s = self.settings
+        return projection(s.user_detail_fields, s.user_detail_include_fields, ("user_id",))
+
+    def fetch_one(self, user_id: str) -> dict[str, t.Any] | None:
+        user = self.http.get_user(user_id, self._params())
+        if user is None:
+            self.missing.append(user_id)
+            self.logger.warning("User %s no longer exists (404); skipped", user_id)
+        return user
+
+    def fetch_along(self, users: t.Iterable[dict[str, t.Any]]) -> t.Iterator[dict[str, t.Any]]:
+        """Yield each user after emitting its detail, keeping up to max_concurrency
+        detail requests in flight while the listing goes on."""
+        workers = self.settings.max_concurrency
+        window = max(4 * workers, self.settings.page_size + workers)
+        pending: collections.deque[tuple[dict[str, t.Any], Future]] = collections.deque()
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="user_detail") as pool:
+            try:
+                for user in users:
+                    pending.append((user, pool.submit(self.fetch_one, user["user_id"])))
+                    while len(pending) >= window or (pending and pending[0][1].done()):
+                        parent, future = pending.popleft()
+                        self.emit(future.result())
+                        yield parent
+                while pending:
+                    parent, future = pending.popleft()
+                    self.emit(future.result())
+                    yield parent
+            finally:
+                for _, future in pending:
+                    future.cancel()
+
+    def begin(self) -> None:
+        if not self._started:
+            self._started = True
+            self._write_schema_message()
+
+    def end(self) -> None:
+        self.logger.info(
+            "user_detail: %d users fetched, %d missing (404)", self.fetched, len(self.missing)
+        )
+
+    def emit(self, record: dict[str, t.Any] | None) -> None:
+        if record is None:
+            return
+        processed = self.post_process(record)
+        if processed is None:
+            return
+        self.fetched += 1
+        self._write_record_message(processed)
+
+    def get_records(self, context: t.Mapping[str, t.Any] | None) -> t.Iterable[dict]:
+        """Direct mode (`user_ids`): fetch exactly those users, no listing."""
+        ids = self.settings.user_ids or []
+        if context and context.get("user_id"):
+            ids = [context["user_id"]]
+        workers = self.settings.max_concurrency
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="user_detail") as pool:
+            pending: collections.deque[tuple[str, Future]] = collections.deque()
+            it = iter(ids)
+            for uid in it:
+                pending.append((uid, pool.submit(self.http.get_user, uid, self._params())))
+                if len(pending) >= 4 * workers:
+                    yield from self._drain_one(pending)
+            while pending:
+                yield from self._drain_one(pending)
+
+    def _drain_one(self, pending: collections.deque) -> t.Iterator[dict[str, t.Any]]:
+        uid, future = pending.popleft()
+        user = future.result()
+        if user is None:
+            self.missing.append(uid)
+            self.logger.warning("Unknown user id %r (404 inexistent_user); skipped", uid)
+            return
+        self.fetched += 1
+        yield user

@@ -1,0 +1,87 @@
+"""tap-auth0: the Tap class and the console entry point."""
+
+from __future__ import annotations
+
+import sys
+import typing as t
+
+from singer_sdk import Tap
+from singer_sdk.exceptions import ConfigValidationError
+
+from tap_auth0.client import connect
+from tap_auth0.errors import ConfigError, TapAuth0Error
+from tap_auth0.settings import CONFIG_SCHEMA, Settings, parse_settings
+from tap_auth0.streams import UserDetailStream, UsersStream
+
+if t.TYPE_CHECKING:
+    from tap_auth0.http_client import Auth0HTTP
+
+
+class UserDetailByIdStream(UserDetailStream):
+    """`user_detail` when `user_ids` is set: standalone, fetched by ID, no listing."""
+
+    parent_stream_type = None
+
+
+class TapAuth0(Tap):
+    """Singer tap for Auth0 users through the Management API v2."""
+
+    name = "tap-auth0"
+    package_name = "tap-auth0-singer"
+    config_jsonschema = CONFIG_SCHEMA
+
+    _settings: Settings | None = None
+    _http: Auth0HTTP | None = None
+
+    def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
+        # Our checks first: they name the setting and say what is expected, in one line.
+        try:
+            self._settings = parse_settings(self._config)
+        except ConfigError:
+            if raise_errors:
+                raise
+            return ["invalid config"]
+        try:
+            return super()._validate_config(raise_errors=raise_errors)
+        except ConfigValidationError as exc:
+            raise ConfigError(f"Invalid config: {'; '.join(exc.errors)}") from None
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = parse_settings(self.config)
+        return self._settings
+
+    @property
+    def http(self) -> Auth0HTTP:
+        if self._http is None:
+            self._http = connect(self.settings, self.logger)
+        return self._http
+
+    def discover_streams(self) -> list:
+        if self.settings.user_ids:
+            return [UsersStream(self), UserDetailByIdStream(self)]
+        return [UsersStream(self), UserDetailStream(self)]
+
+
+def cli() -> None:
+    """Console script: Auth0 and config failures become one line and an exit code."""
+    command = TapAuth0.cli
+    try:
+        command.main(prog_name="tap-auth0", standalone_mode=False)
+    except TapAuth0Error as exc:
+        message = str(exc)
+        if TapAuth0._http is not None:
+            message = TapAuth0._http.redact(message)
+        sys.stderr.write(f"tap-auth0: error: {message}\n")
+        sys.stderr.flush()
+        sys.exit(exc.exit_code)
+    except SystemExit:
+        raise
+    except KeyboardInterrupt:
+        sys.exit(130)
+    sys.exit(0)
+
+
+if __name__ == "__main__":
+    cli()
