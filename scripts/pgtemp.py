@@ -15,7 +15,7 @@ Python::
 
     from pgtemp import TempPostgres
     with TempPostgres(tmpdir) as pg:
-        pg.uri  # postgresql://postgres@127.0.0.1:PORT/tap_auth0_test
+        pg.uri  # postgresql://tap_auth0:tap_auth0@127.0.0.1:PORT/tap_auth0_test
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ import time
 from pathlib import Path
 
 DEFAULT_DB = "tap_auth0_test"
+DEFAULT_ROLE = "tap_auth0"
 
 
 def find_pg_bindir() -> Path | None:
@@ -67,10 +68,17 @@ def port_open(host: str, port: int, timeout: float = 0.5) -> bool:
 class TempPostgres:
     """A PostgreSQL cluster in ``datadir``, listening on 127.0.0.1 only, trust auth."""
 
-    def __init__(self, datadir: str | os.PathLike, port: int | None = None, db: str = DEFAULT_DB):
+    def __init__(
+        self,
+        datadir: str | os.PathLike,
+        port: int | None = None,
+        db: str = DEFAULT_DB,
+        role: str = DEFAULT_ROLE,
+    ):
         self.datadir = Path(datadir).resolve()
         self.port = port or free_port()
         self.db = db
+        self.role = role
         self.bindir = find_pg_bindir()
         if self.bindir is None:
             raise RuntimeError("PostgreSQL server binaries (initdb, pg_ctl) not found")
@@ -78,7 +86,7 @@ class TempPostgres:
 
     @property
     def uri(self) -> str:
-        return f"postgresql://postgres@127.0.0.1:{self.port}/{self.db}"
+        return f"postgresql://{self.role}:{self.role}@127.0.0.1:{self.port}/{self.db}"
 
     def _run(self, *args: str) -> subprocess.CompletedProcess:
         cmd = [str(a) for a in args]
@@ -137,7 +145,9 @@ class TempPostgres:
             "-h", "127.0.0.1", "-p", self.port, "-U", "postgres", "-d", "postgres",
             "-v", "ON_ERROR_STOP=1", "-q",
             "-c", f'DROP DATABASE IF EXISTS "{self.db}"',
-            "-c", f'CREATE DATABASE "{self.db}"',
+            "-c", f'DROP ROLE IF EXISTS "{self.role}"',
+            "-c", f"CREATE ROLE \"{self.role}\" LOGIN PASSWORD '{self.role}'",
+            "-c", f'CREATE DATABASE "{self.db}" OWNER "{self.role}"',
         )  # fmt: skip
         return self
 

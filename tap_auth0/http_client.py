@@ -288,11 +288,11 @@ class Auth0HTTP:
 
     def _json(self, resp: requests.Response, what: str) -> t.Any:
         ctype = resp.headers.get("Content-Type", "")
-        if "json" not in ctype.lower():
+        if ctype and "json" not in ctype.lower():
             snippet = " ".join(resp.text.split())[:80]
             raise Auth0APIError(
                 f"{what}: expected JSON from {self.host} but got "
-                f"{ctype or 'no content type'} ({resp.status_code}): {snippet!r}; "
+                f"{ctype} ({resp.status_code}): {snippet!r}; "
                 "check 'domain' points at the tenant",
                 status=resp.status_code,
             )

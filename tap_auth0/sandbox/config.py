@@ -1,0 +1,60 @@
+"""Every knob of the sandbox in one dataclass (also the CLI flags and /_sandbox/configure)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+# Knobs fixed at start-up (they shape the generated tenant or the listening socket).
+STARTUP_ONLY = frozenset({"users", "seed", "port", "host", "access_token", "tie_group_size"})
+
+
+@dataclass
+class SandboxConfig:
+    """Sandbox settings; see the package docstring for what each knob imitates."""
+
+    users: int = 1000
+    seed: int = 1
+    access_token: str | None = None  # static token accepted as-is (broad scopes, no expiry)
+    client_id: str = "sandbox-client-id"
+    client_secret: str = "sandbox-client-secret"
+    audience: str | None = None  # default f"{base_url}/api/v2/"
+    scopes: str = "read:users read:connections"  # granted to minted tokens
+    token_lifetime: int = 86400
+    rate_limit_burst: int = 0  # 0 = unlimited
+    rate_limit_per_second: float = 0.0
+    latency_ms: int = 0
+    fault_5xx_rate: float = 0.0
+    fault_reset_rate: float = 0.0
+    index_lag_seconds: float = 0.0
+    tie_group_size: int = 0
+    export_seconds: float = 2.0
+    export_fail: bool = False
+    export_truncate: bool = False
+    link_ttl_seconds: float = 60.0
+    tenant: str = "sandbox"
+    port: int = 0
+    host: str = "127.0.0.1"
+    verbose: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def apply(self, knobs: dict[str, Any]) -> None:
+        """Set runtime knobs (type-coerced); ValueError for unknown or start-up-only ones."""
+        types = {f.name: f.type for f in fields(self)}
+        for name, value in knobs.items():
+            if name not in types:
+                raise ValueError(f"unknown knob '{name}'")
+            if name in STARTUP_ONLY:
+                raise ValueError(f"knob '{name}' can only be set at start-up")
+            current = getattr(self, name)
+            if isinstance(current, bool):
+                value = value if isinstance(value, bool) else str(value).lower() in ("1", "true")
+            elif isinstance(current, int):
+                value = int(value)
+            elif isinstance(current, float):
+                value = float(value)
+            elif value is not None:
+                value = str(value)
+            setattr(self, name, value)

@@ -1,0 +1,111 @@
+"""The keyset scan: every user once, past the 1000 cap, across huge ties, under changes."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from tap_auth0.streams.keyset import KeysetScan
+from tests.unit.fake_search import FakeSearch
+
+END = "2030-01-01T00:00:00.000Z"
+
+
+def make_users(n: int, *, tie: int = 0, tie_ts: str = "2024-06-01T12:00:00.000Z"):
+    users = []
+    for i in range(n):
+        ts = tie_ts if i < tie else f"2024-{1 + i % 12:02d}-{1 + i % 28:02d}T{i % 24:02d}:00:{i % 60:02d}.{i % 1000:03d}Z"
+        users.append({"user_id": f"auth0|{i:06d}", "updated_at": ts, "created_at": ts})
+    return users
+
+
+def scan(search: FakeSearch, low=None, page_size=100, **kw) -> list[dict]:
+    return list(
+        KeysetScan(
+            search.fetch,
+            sort_field="updated_at",
+            page_size=page_size,
+            low=low,
+            high=END,
+            **kw,
+        )
+    )
+
+
+def test_extracts_far_past_the_1000_cap_without_loss_or_duplicates():
+    search = FakeSearch(make_users(3500))
+    got = scan(search)
+    ids = [u["user_id"] for u in got]
+    assert len(ids) == 3500
+    assert len(set(ids)) == 3500
+    # Ordered by the sort field, as the SDK's sorted-bookmark logic needs.
+    assert [u["updated_at"] for u in got] == sorted(u["updated_at"] for u in got)
+    # Never pages: every request is page 0 of a narrower window.
+    assert len(search.requests) <= 3500 // 99 + 3
+
+
+def test_tie_group_larger_than_1000_sharing_one_updated_at():
+    search = FakeSearch(make_users(2600, tie=1500))
+    s = KeysetScan(search.fetch, sort_field="updated_at", page_size=100, low=None, high=END)
+    ids = [u["user_id"] for u in s]
+    assert len(ids) == 2600 == len(set(ids))
+    assert s.stats.tie_groups and s.stats.tie_groups[0][1] == 1500
+    assert any(sort == "user_id:1" for _, sort in search.requests)
+
+
+@pytest.mark.parametrize("page_size", [1, 7, 100])
+def test_small_pages_and_ties_straddling_pages(page_size):
+    users = make_users(300)
+    for u in users[100:130]:  # 30 users with one timestamp, straddling page ends
+        u["updated_at"] = "2024-03-03T03:03:03.333Z"
+    search = FakeSearch(users, page_size=page_size)
+    ids = [u["user_id"] for u in scan(search, page_size=page_size)]
+    assert sorted(ids) == sorted(u["user_id"] for u in users)
+    assert len(ids) == len(set(ids))
+
+
+def test_user_changed_mid_sync_does_not_make_others_skipped():
+    users = make_users(1200)
+    search = FakeSearch(users)
+    order = sorted(users, key=lambda u: u["updated_at"])
+    counter = itertools.count()
+
+    def mutate(s: FakeSearch) -> None:
+        # After each request, move one not-yet-seen user and one seen user past the end
+        # of the window (as a change during the run does).
+        n = next(counter)
+        for victim in (order[min(50 + n * 100, 1199)], order[n * 3]):
+            s.users[victim["user_id"]]["updated_at"] = "2031-01-01T00:00:00.000Z"
+
+    search.after_request = mutate
+    got = [u["user_id"] for u in scan(search)]
+    assert len(got) == len(set(got)), "no duplicates inside a run"
+    moved = {uid for uid, u in search.users.items() if u["updated_at"] > END}
+    unchanged = {u["user_id"] for u in users} - moved
+    assert unchanged <= set(got), "every user that did not change is extracted"
+
+
+def test_incremental_window_and_base_query_are_in_every_request():
+    search = FakeSearch(make_users(500))
+    low = "2024-06-01T00:00:00.000Z"
+    got = scan(search, low=low, base_query='identities.connection:"x"')
+    assert all(u["updated_at"] >= low for u in got)
+    expected = [u for u in make_users(500) if u["updated_at"] >= low]
+    assert len(got) == len(expected)
+    assert all(q.startswith('(identities.connection:"x") AND ') for q, _ in search.requests)
+
+
+def test_totals_asked_once():
+    search = FakeSearch(make_users(450))
+    calls = []
+    orig = search.fetch
+
+    def spy(q, sort, totals):
+        calls.append(totals)
+        return orig(q, sort, totals)
+
+    s = KeysetScan(spy, sort_field="updated_at", page_size=100, low=None, high=END)
+    list(s)
+    assert calls[0] is True and not any(calls[1:])
+    assert s.stats.total == 450

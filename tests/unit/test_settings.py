@@ -1,0 +1,99 @@
+"""Config validation: each mistake names the setting, in one line."""
+
+from __future__ import annotations
+
+import pytest
+
+from tap_auth0.errors import ConfigError
+from tap_auth0.settings import normalize_domain, parse_field_list, parse_settings
+
+BASE = {"domain": "acme.us.auth0.com", "access_token": "tok"}
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("acme.us.auth0.com", "https://acme.us.auth0.com"),
+        ("https://acme.us.auth0.com", "https://acme.us.auth0.com"),
+        ("https://acme.us.auth0.com/", "https://acme.us.auth0.com"),
+        ("https://acme.us.auth0.com/api/v2", "https://acme.us.auth0.com"),
+        ("acme.us.auth0.com/api/v2/", "https://acme.us.auth0.com"),
+        ("http://127.0.0.1:8080", "http://127.0.0.1:8080"),
+        ("http://localhost:9", "http://localhost:9"),
+        ("http://[::1]:8080/", "http://[::1]:8080"),
+        (" login.acme.com ", "https://login.acme.com"),
+    ],
+)
+def test_domain_spellings(raw, expected):
+    assert normalize_domain(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "fragment"),
+    [
+        ("", "'domain' is required"),
+        ("http://acme.us.auth0.com", "plain http://"),
+        ("http://10.0.0.1", "plain http://"),
+        ("ftp://acme.us.auth0.com", "must use https://"),
+        ("acme.us.auth0.com/users", "bare domain"),
+        ("acme us auth0", "not a valid host name"),
+        ("https://user:pw@acme.us.auth0.com", "credentials"),
+        ("https://acme.us.auth0.com:99999", "not a valid domain"),
+    ],
+)
+def test_bad_domains(raw, fragment):
+    with pytest.raises(ConfigError, match=fragment.replace(".", r"\.").replace("(", r"\(")):
+        normalize_domain(raw)
+
+
+@pytest.mark.parametrize(
+    ("override", "fragment"),
+    [
+        ({"access_token": None}, "No credentials"),
+        ({"client_id": "a", "client_secret": "b"}, "not both"),
+        ({"access_token": None, "client_id": "a"}, "'client_secret' is required"),
+        ({"access_token": None, "client_secret": "b"}, "'client_id' is required"),
+        ({"page_size": 0}, "'page_size' must be between 1 and 100"),
+        ({"page_size": 101}, "'page_size' must be between 1 and 100"),
+        ({"page_size": "ten"}, "'page_size' must be an integer"),
+        ({"sort": "email:1"}, "'sort' must be one of updated_at:1, created_at:1"),
+        ({"start_date": "yesterday"}, "'start_date' is not an ISO 8601"),
+        ({"fields": "[bad json"}, "'fields' looks like a JSON array"),
+        ({"fields": "email,na me"}, "'fields' has an invalid field name"),
+        ({"user_ids": 5}, "'user_ids' must be a list"),
+        ({"max_requests_per_second": 0}, "'max_requests_per_second' must be greater than 0"),
+        ({"lookback_seconds": -1}, "'lookback_seconds' must be between"),
+        ({"include_fields": "maybe"}, "'include_fields' must be true or false"),
+        ({"audience": "not-a-url"}, "'audience' must be a URL"),
+        ({"connection": 'a"b'}, "'connection' must be a connection name"),
+    ],
+)
+def test_bad_settings_name_the_setting(override, fragment):
+    config = {**BASE, **override}
+    config = {k: v for k, v in config.items() if v is not None}
+    with pytest.raises(ConfigError) as info:
+        parse_settings(config)
+    assert fragment in str(info.value)
+    assert "\n" not in str(info.value)
+
+
+def test_defaults_and_normalisation():
+    s = parse_settings({**BASE, "fields": '["email", "name", "email"]', "user_ids": "a|1, b|2"})
+    assert s.base_url == "https://acme.us.auth0.com"
+    assert s.audience == "https://acme.us.auth0.com/api/v2/"
+    assert (s.page_size, s.include_totals, s.sort_field, s.lookback_seconds) == (
+        100,
+        True,
+        "updated_at",
+        300,
+    )
+    assert s.fields == ["email", "name"]
+    assert s.user_ids == ["a|1", "b|2"]
+    assert s.include_idp_tokens is False
+
+
+def test_field_list_forms():
+    assert parse_field_list("email, name", "fields") == ["email", "name"]
+    assert parse_field_list(["email"], "fields") == ["email"]
+    assert parse_field_list("", "fields") is None
+    assert parse_field_list(None, "fields") is None
