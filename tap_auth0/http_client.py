@@ -189,8 +189,8 @@ class Auth0HTTP:
                 )
                 if failures > limit:
                     raise NetworkError(
-                        f"Cannot reach {self.host} ({label}): {self._reason(exc)} "
-                        f"after {failures} attempts"
+                        f"Cannot reach {self.host} ({label}) after {failures} attempts: "
+                        f"{self._reason(exc)}"
                     ) from None
                 self._retry_wait(failures, label, self._reason(exc))
                 continue

@@ -5,11 +5,14 @@ from __future__ import annotations
 import sys
 import typing as t
 
+import click
 from singer_sdk import Tap
 from singer_sdk.exceptions import ConfigValidationError
+from singer_sdk.tap_base import CliTestOptionValue
 
 from tap_auth0.client import connect
 from tap_auth0.errors import ConfigError, TapAuth0Error
+from tap_auth0.output import BufferedMsgSpecWriter
 from tap_auth0.settings import CONFIG_SCHEMA, Settings, parse_settings
 from tap_auth0.streams import UserDetailStream, UsersStream
 
@@ -29,6 +32,8 @@ class TapAuth0(Tap):
     name = "tap-auth0"
     package_name = "tap-auth0-singer"
     config_jsonschema = CONFIG_SCHEMA
+    # msgspec serialises records several times faster than the stdlib json writer.
+    message_writer_class = BufferedMsgSpecWriter
 
     _settings: Settings | None = None
     _http: Auth0HTTP | None = None
@@ -57,6 +62,47 @@ class TapAuth0(Tap):
         if self._http is None:
             self._http = connect(self.settings, self.logger)
         return self._http
+
+    def check_connection(self) -> str:
+        """Fail fast and say which: unreachable, bad credentials, wrong audience, scope."""
+        http = self.http
+        token_note = "static access_token"
+        if self.settings.uses_client_credentials:
+            http.tokens.token()  # type: ignore[union-attr]
+            token_note = f"token minted for audience {self.settings.audience}"
+        body = http.get_json(
+            "/users",
+            {
+                "per_page": 1,
+                "page": 0,
+                "fields": "user_id",
+                "include_fields": "true",
+                "include_totals": "true",
+                "search_engine": "v3",
+            },
+        )
+        total = body.get("total") if isinstance(body, dict) else None
+        users = f"{total:,} users" if isinstance(total, int) else "users listable"
+        return f"Connection test passed: {http.host} ({token_note}; read:users ok; {users})"
+
+    @classmethod
+    def cb_test(cls, ctx: click.Context, param: click.Option, value: str) -> None:
+        if value == CliTestOptionValue.Disabled.value:
+            return
+        if value == CliTestOptionValue.Schema.value:
+            super().cb_test(ctx, param, value)  # type: ignore[misc]
+            return
+        config = ctx.params.get("config")
+        tap = cls(
+            config=config.config if config else None,
+            parse_env_config=bool(config and config.parse_env),
+            validate_config=True,
+        )
+        message = tap.check_connection()
+        tap.run_connection_test()
+        tap.logger.info("%s", message)
+        sys.stderr.write(message + "\n")
+        ctx.exit()
 
     def discover_streams(self) -> list:
         if self.settings.user_ids:

@@ -1,0 +1,20 @@
+"""A local, stdlib-only imitation of the Auth0 Management API parts tap-auth0 uses.
+
+Start one in-process::
+
+    from tap_auth0.sandbox import Sandbox, SandboxConfig
+    with Sandbox(SandboxConfig(users=5000, seed=1, access_token="T")) as sb:
+        requests.get(f"{sb.base_url}/api/v2/users", headers={"Authorization": "Bearer T"})
+
+or out-of-process with the ``tap-auth0-sandbox`` console script (see ``cli.py``). It serves
+``POST /oauth/token``, ``GET /api/v2/users`` (Lucene ``q``, paging cap, sort, fields),
+``GET /api/v2/users/{id}``, ``GET /api/v2/users-by-email``, ``GET /api/v2/connections``,
+user export jobs with presigned gzip downloads, and ``/_sandbox/*`` admin endpoints; it can
+inject rate limits, latency, 5xx/connection resets and search-index lag.
+"""
+
+from .config import SandboxConfig
+from .lucene import QueryError, parse
+from .server import Sandbox
+
+__all__ = ["QueryError", "Sandbox", "SandboxConfig", "parse"]

@@ -21,6 +21,11 @@ from .timeutil import iso_ms
 DAY_MS = 86_400_000
 SPAN_MS = 3 * 365 * DAY_MS
 
+
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(text.split())
+
+
 CONNECTIONS: list[tuple[str, str]] = [
     ("Username-Password-Authentication", "auth0"),
     ("google-oauth2", "google-oauth2"),
@@ -30,8 +35,21 @@ CONNECTIONS: list[tuple[str, str]] = [
     ("contoso-waad", "waad"),
 ]
 
-FIRST = ["james", "mary", "robert", "patricia", "john", "jennifer", "michael", "linda", "david", "elizabeth", "william", "barbara", "richard", "susan", "joseph", "jessica", "thomas", "sarah", "charles", "karen", "christopher", "lisa", "daniel", "nancy", "matthew", "betty", "anthony", "sandra", "mark", "margaret", "donald", "ashley", "steven", "kimberly", "andrew", "emily", "paul", "donna", "joshua", "michelle", "kenneth", "carol", "kevin", "amanda", "brian", "melissa", "george", "deborah", "timothy", "stephanie", "ronald", "dorothy", "jason", "rebecca", "edward", "sharon", "jeffrey", "laura", "ryan", "cynthia", "aisha", "darnell", "marleen", "jerold", "byron", "herbert", "archie", "luther", "minh", "gustavo", "chuck", "zoe"]
-LAST = ["smith", "johnson", "williams", "brown", "jones", "garcia", "miller", "davis", "rodriguez", "martinez", "hernandez", "lopez", "gonzalez", "wilson", "anderson", "thomas", "taylor", "moore", "jackson", "martin", "lee", "perez", "thompson", "white", "harris", "sanchez", "clark", "ramirez", "lewis", "robinson", "walker", "young", "allen", "king", "wright", "scott", "torres", "nguyen", "hill", "flores", "green", "adams", "nelson", "baker", "hall", "rivera", "campbell", "mitchell", "carter", "roberts", "schaden", "spencer", "hagenes", "bruen", "reichel", "bergstrom", "buckridge", "kuphal", "oconnor", "muller"]
+FIRST = _words(
+    "james mary robert patricia john jennifer michael linda david elizabeth william barbara "
+    "richard susan joseph jessica thomas sarah charles karen christopher lisa daniel nancy "
+    "matthew betty anthony sandra mark margaret donald ashley steven kimberly andrew emily "
+    "paul donna joshua michelle kenneth carol kevin amanda brian melissa george deborah "
+    "timothy stephanie ronald dorothy jason rebecca edward sharon jeffrey laura ryan cynthia "
+    "aisha darnell marleen jerold byron herbert archie luther minh gustavo chuck zoe"
+)
+LAST = _words(
+    "smith johnson williams brown jones garcia miller davis rodriguez martinez hernandez "
+    "lopez gonzalez wilson anderson thomas taylor moore jackson martin lee perez thompson "
+    "white harris sanchez clark ramirez lewis robinson walker young allen king wright scott "
+    "torres nguyen hill flores green adams nelson baker hall rivera campbell mitchell carter "
+    "roberts schaden spencer hagenes bruen reichel bergstrom buckridge kuphal oconnor muller"
+)
 FREE_DOMAINS = ("gmail.com", "outlook.com", "yahoo.com", "example.com", "example.org",
                 "example.net", "hotmail.com", "proton.me")
 THEMES = ("light", "dark", "system")
@@ -166,7 +184,9 @@ class UserFactory:
     # -- identity kinds -------------------------------------------------------------------
     def _database(self, first: str, last: str, n: int, created: int) -> dict[str, Any]:
         r = self.rng
-        local = r.choice((f"{first}.{last}", f"{first}{last}", f"{first}_{last}", f"{first[0]}{last}"))
+        local = r.choice(
+            (f"{first}.{last}", f"{first}{last}", f"{first}_{last}", f"{first[0]}{last}")
+        )
         email = f"{local}{n}@{r.choice(FREE_DOMAINS)}"
         oid = self._object_id(created)
         u: dict[str, Any] = {

@@ -278,7 +278,9 @@ class _Parser:
             self.pos += 1
         raise QueryError("unterminated quoted string")
 
-    def bare_word(self, stop_colon: bool, stop: str = "") -> tuple[str, tuple[str, ...] | None] | None:
+    def bare_word(
+        self, stop_colon: bool, stop: str = ""
+    ) -> tuple[str, tuple[str, ...] | None] | None:
         """Read an unquoted term; returns (literal text, wildcard pattern or None)."""
         s = self.s
         chunks: list[str] = []

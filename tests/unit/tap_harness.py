@@ -35,7 +35,13 @@ def mount_search(requests_mock, search: FakeSearch) -> None:
         users, total = search.fetch(q, sort, qs.get("include_totals") == ["true"])
         context.headers.update(HEADERS)
         if qs.get("include_totals") == ["true"]:
-            return {"start": 0, "limit": per_page, "length": len(users), "users": users, "total": total}
+            return {
+                "start": 0,
+                "limit": per_page,
+                "length": len(users),
+                "users": users,
+                "total": total,
+            }
         return users
 
     def get_user(request, context):

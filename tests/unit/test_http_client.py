@@ -158,7 +158,11 @@ def test_get_user_404_is_none_and_id_is_url_encoded(requests_mock):
     m = requests_mock.get(
         f"{API}/users/auth0%7Cabc",
         status_code=404,
-        json={"statusCode": 404, "message": "The user does not exist.", "errorCode": "inexistent_user"},
+        json={
+            "statusCode": 404,
+            "message": "The user does not exist.",
+            "errorCode": "inexistent_user",
+        },
     )
     assert make().get_user("auth0|abc") is None
     assert m.called

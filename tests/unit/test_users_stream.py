@@ -11,7 +11,7 @@ import pytest
 from tap_auth0.errors import ConfigError
 from tap_auth0.streams.query import iso_ms
 from tests.unit.fake_search import FakeSearch
-from tests.unit.tap_harness import API, mount_search, records, run_tap, last_state
+from tests.unit.tap_harness import API, last_state, mount_search, records, run_tap
 from tests.unit.test_keyset import make_users
 
 TOKEN = {"access_token": "tok"}
@@ -79,7 +79,9 @@ def test_incremental_run_starts_at_bookmark_minus_lookback(search, requests_mock
 
 
 def test_start_date_limits_first_run(search):
-    msgs = run_tap({**TOKEN, "start_date": "2024-11-01T00:00:00Z"}, catalog=users_only_catalog(TOKEN))
+    msgs = run_tap(
+        {**TOKEN, "start_date": "2024-11-01T00:00:00Z"}, catalog=users_only_catalog(TOKEN)
+    )
     users = records(msgs, "users")
     assert users and all(u["updated_at"] >= "2024-11-01T00:00:00.000Z" for u in users)
     expected = [u for u in search.users.values() if u["updated_at"] >= "2024-11-01T00:00:00.000Z"]

@@ -1,0 +1,88 @@
+"""``/_sandbox/*``: the Sandbox test API over HTTP, for shell scripts and Meltano runs.
+
+No auth, no rate limit, not counted in stats - it must never disturb what a test measures.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
+
+from .messages import Request, Response, json_response
+from .store import UserExists
+
+if TYPE_CHECKING:
+    from .server import Sandbox
+
+
+def _body(req: Request) -> dict[str, Any]:
+    try:
+        data = req.json()
+    except ValueError:
+        raise _Bad("body must be JSON") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise _Bad("body must be a JSON object")
+    return data
+
+
+class _Bad(Exception):
+    pass
+
+
+def handle(sb: Sandbox, req: Request) -> Response:
+    try:
+        return _route(sb, req)
+    except _Bad as exc:
+        return json_response(400, {"error": str(exc)})
+    except ValueError as exc:
+        return json_response(400, {"error": str(exc)})
+
+
+def _route(sb: Sandbox, req: Request) -> Response:
+    parts = req.path.split("/")[2:]  # after "", "_sandbox"
+    m = req.method
+    if m == "GET" and parts == ["truth"]:
+        return json_response(200, sb.truth())
+    if m == "GET" and parts == ["stats"]:
+        return json_response(200, sb.stats())
+    if m == "POST" and parts == ["stats", "reset"]:
+        sb.reset_stats()
+        return json_response(200, sb.stats())
+    if m == "GET" and parts == ["config"]:
+        return json_response(200, sb.config.to_dict())
+    if m == "POST" and parts == ["configure"]:
+        return json_response(200, sb.configure(**_body(req)))
+    if m == "POST" and parts == ["expire-tokens"]:
+        return json_response(200, {"expired": sb.expire_tokens()})
+    if m == "POST" and parts == ["touch"]:
+        try:
+            count = int(req.query.get("count", "1"))
+            seed = int(req.query.get("seed", "0"))
+        except ValueError:
+            raise _Bad("count and seed must be integers") from None
+        return json_response(200, {"user_ids": sb.touch(count, seed)})
+    if parts == ["users"] and m == "POST":
+        try:
+            return json_response(201, sb.create_user(**_body(req)))
+        except UserExists as exc:
+            return json_response(409, {"error": str(exc)})
+    if len(parts) == 2 and parts[0] == "users" and parts[1]:
+        uid = unquote(parts[1])
+        if m == "GET":
+            doc = sb.store.get(uid)
+            return json_response(200, doc) if doc else json_response(404, {"error": "no user"})
+        if m == "PATCH":
+            try:
+                return json_response(200, sb.update_user(uid, **_body(req)))
+            except KeyError:
+                return json_response(404, {"error": f"no user {uid}"})
+        if m == "DELETE":
+            if sb.delete_user(uid):
+                return Response(204)
+            return json_response(404, {"error": f"no user {uid}"})
+    if m == "GET" and parts == ["health"]:
+        return json_response(200, {"ok": True, "users": len(sb.store.primary),
+                                   "base_url": sb.base_url, "audience": sb.audience})
+    return json_response(404, {"error": f"unknown admin endpoint {m} {req.path}"})

@@ -1,0 +1,287 @@
+"""HTTP plumbing and the ``Sandbox`` object that owns the tenant state.
+
+Stdlib only: a ``ThreadingHTTPServer`` speaking HTTP/1.1 keep-alive (every response has a
+Content-Length) with daemon threads. The /api/v2 pipeline mirrors where Auth0 applies things:
+latency -> rate limit (429) -> injected faults -> authentication -> route, with the
+``x-ratelimit-*`` headers on every /api/v2 answer.
+"""
+
+from __future__ import annotations
+
+import random
+import socket
+import struct
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from . import admin, api
+from .auth import TokenRegistry
+from .config import SandboxConfig
+from .data import generate_users, make_connections
+from .errors import ApiError, auth0_error
+from .exports import ExportJobs
+from .messages import Request, Response, json_response
+from .ratelimit import TokenBucket
+from .stats import Stats
+from .store import UserStore
+
+_FAULTS = {
+    500: {"statusCode": 500, "error": "Internal Server Error",
+          "message": "An internal server error occurred"},
+    502: {"statusCode": 502, "error": "Bad Gateway", "message": "Bad Gateway"},
+    503: {"statusCode": 503, "error": "Service Unavailable",
+          "message": "The service is temporarily unavailable, please try again later.",
+          "errorCode": "service_unavailable"},
+    504: {"statusCode": 504, "error": "Gateway Timeout",
+          "message": "The request timed out, please try again later."},
+}
+
+
+class Sandbox:
+    """A local Auth0 tenant: ``with Sandbox(cfg) as sb: ... sb.base_url``."""
+
+    def __init__(self, config: SandboxConfig | None = None, **overrides: Any) -> None:
+        self.config = config or SandboxConfig()
+        for k, v in overrides.items():
+            if not hasattr(self.config, k):
+                raise TypeError(f"unknown SandboxConfig field '{k}'")
+            setattr(self.config, k, v)
+        cfg = self.config
+        self.connections = make_connections(cfg.seed)
+        users = generate_users(cfg.users, cfg.seed, cfg.tie_group_size)
+        self.store = UserStore(users, cfg.seed, self.connections,
+                               lambda: self.config.index_lag_seconds)
+        self.tokens = TokenRegistry(cfg.access_token)
+        self.bucket = TokenBucket(cfg.rate_limit_burst, cfg.rate_limit_per_second)
+        self.exports = ExportJobs(cfg, self.connections)
+        self.stats_obj = Stats()
+        self._fault_rng = random.Random(f"faults:{cfg.seed}")
+        self._fault_lock = threading.Lock()
+        self._httpd: _Server | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle ------------------------------------------------------------------------
+    def start(self) -> Sandbox:
+        """Bind and serve in a background daemon thread (idempotent)."""
+        if self._httpd is not None:
+            return self
+        httpd = _Server((self.config.host, self.config.port), _Handler)
+        httpd.sandbox = self
+        self._httpd = httpd
+        self._thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.1},
+                                        daemon=True, name="auth0-sandbox")
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        httpd, self._httpd = self._httpd, None
+        if httpd is not None:
+            httpd.shutdown()
+            httpd.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def __enter__(self) -> Sandbox:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        if self._httpd is None:
+            raise RuntimeError("sandbox is not running")
+        return self._httpd.server_address[1]
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.config.host}:{self.port}"
+
+    @property
+    def audience(self) -> str:
+        return self.config.audience or f"{self.base_url}/api/v2/"
+
+    # -- test/admin API -------------------------------------------------------------------
+    def truth(self) -> list[dict[str, Any]]:
+        """Current users exactly as GET /users/{id} returns them, in user_id order."""
+        return self.store.truth()
+
+    def update_user(self, user_id: str, **changes: Any) -> dict[str, Any]:
+        """Apply changes (PATCH semantics) and set updated_at = now; KeyError if unknown."""
+        return self.store.update(user_id, changes)
+
+    def create_user(self, **fields: Any) -> dict[str, Any]:
+        return self.store.create(fields)
+
+    def delete_user(self, user_id: str) -> bool:
+        return self.store.delete(user_id)
+
+    def touch(self, count: int, seed: int = 0) -> list[str]:
+        """Update ``count`` pseudo-random users' user_metadata; returns their ids."""
+        return self.store.touch(count, seed)
+
+    def stats(self) -> dict[str, Any]:
+        return self.stats_obj.snapshot()
+
+    def reset_stats(self) -> None:
+        self.stats_obj.reset()
+
+    def configure(self, **knobs: Any) -> dict[str, Any]:
+        """Change runtime knobs; returns the resulting config."""
+        self.config.apply(knobs)
+        if {"rate_limit_burst", "rate_limit_per_second"} & set(knobs):
+            self.bucket = TokenBucket(self.config.rate_limit_burst,
+                                      self.config.rate_limit_per_second)
+        return self.config.to_dict()
+
+    def expire_tokens(self) -> int:
+        """Every token issued so far (and the static one) now answers 401 expired."""
+        return self.tokens.expire_all()
+
+    # -- request pipeline -----------------------------------------------------------------
+    def handle_api(self, req: Request) -> Response | None:
+        """The /api/v2 pipeline; None means "reset the connection"."""
+        cfg = self.config
+        endpoint = api.endpoint_name(req.method, req.path)
+        if cfg.latency_ms > 0:
+            time.sleep(cfg.latency_ms / 1000)
+        allowed, rl_headers = self.bucket.take()
+        if not allowed:
+            self.stats_obj.bump("rate_limited")
+            resp = json_response(429, {"statusCode": 429, "error": "Too Many Requests",
+                                       "message": "Global limit has been reached",
+                                       "errorCode": "too_many_requests"}, rl_headers)
+            self.stats_obj.record(endpoint, 429)
+            return resp
+        fault = self._roll_fault()
+        if fault == "reset":
+            self.stats_obj.bump("faults_injected")
+            self.stats_obj.record(endpoint, None)
+            return None
+        if fault is not None:
+            self.stats_obj.bump("faults_injected")
+            self.stats_obj.record(endpoint, fault)
+            return json_response(fault, _FAULTS[fault], rl_headers)
+        try:
+            scopes = api.authenticate(self, req)
+            resp = api.route(self, req, scopes)
+        except ApiError as exc:
+            resp = json_response(exc.status, exc.body)
+        resp.headers.update(rl_headers)
+        self.stats_obj.record(endpoint, resp.status)
+        return resp
+
+    def _roll_fault(self) -> int | str | None:
+        cfg = self.config
+        if cfg.fault_reset_rate <= 0 and cfg.fault_5xx_rate <= 0:
+            return None
+        with self._fault_lock:
+            r = self._fault_rng.random()
+            if r < cfg.fault_reset_rate:
+                return "reset"
+            if r < cfg.fault_reset_rate + cfg.fault_5xx_rate:
+                return self._fault_rng.choice((500, 502, 503, 504))
+        return None
+
+    def handle_download(self, req: Request) -> Response:
+        status, error, job = self.exports.check_download(
+            req.path, req.query, "authorization" in req.headers)
+        self.stats_obj.record("GET /_downloads", status)
+        if job is None:
+            return Response(status, error.encode(), "application/xml")
+        assert job.payload is not None
+        return Response(200, job.payload, "application/gzip",
+                        {"ETag": f'"{job.id}"', "Accept-Ranges": "bytes"}, chunks=64 * 1024)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    block_on_close = False
+    sandbox: Sandbox
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "auth0-sandbox"
+    sys_version = ""
+
+    def version_string(self) -> str:
+        return self.server_version
+    server: _Server
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server naming
+        self._dispatch()
+
+    do_POST = do_PATCH = do_DELETE = do_PUT = do_GET  # noqa: N815
+
+    def _dispatch(self) -> None:
+        sb = self.server.sandbox
+        url = urlsplit(self.path)
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length > 0 else b""
+        query = {k: v[0] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        req = Request(self.command, url.path, query, headers, body)
+        path = url.path
+        try:
+            if path.startswith("/_sandbox/"):
+                resp = admin.handle(sb, req)
+            elif path.startswith("/_downloads/") and req.method == "GET":
+                resp = sb.handle_download(req)
+            elif path == "/oauth/token" and req.method == "POST":
+                resp = api.oauth_token(sb, req)
+                sb.stats_obj.record("POST /oauth/token", resp.status)
+            elif path.startswith("/api/v2/"):
+                maybe = sb.handle_api(req)
+                if maybe is None:
+                    self._reset()
+                    return
+                resp = maybe
+            else:
+                raise auth0_error(404, "Not Found")
+        except ApiError as exc:
+            resp = json_response(exc.status, exc.body)
+        except Exception as exc:  # keep serving; report like Auth0 would
+            if sb.config.verbose:
+                import traceback
+
+                traceback.print_exc()
+            resp = json_response(500, {"statusCode": 500, "error": "Internal Server Error",
+                                       "message": f"sandbox error: {exc}"})
+        self._send(resp)
+
+    def _send(self, resp: Response) -> None:
+        self.send_response(resp.status)
+        self.send_header("Content-Type", resp.content_type)
+        self.send_header("Content-Length", str(len(resp.body)))
+        for k, v in resp.headers.items():
+            self.send_header(k, v)
+        self.end_headers()
+        if self.command == "HEAD":
+            return
+        if resp.chunks > 0:
+            view = memoryview(resp.body)
+            for i in range(0, len(view), resp.chunks):
+                self.wfile.write(view[i:i + resp.chunks])
+        else:
+            self.wfile.write(resp.body)
+
+    def _reset(self) -> None:
+        """Drop the connection abruptly: RST (SO_LINGER 0), no response bytes at all."""
+        self.close_connection = True
+        try:
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.rfile.close()  # release the makefile reference so close() is real
+            self.connection.close()
+        except OSError:
+            pass
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        if self.server.sandbox.config.verbose:
+            sys.stderr.write(f"{self.address_string()} - {format % args}\n")
