@@ -18,7 +18,8 @@ def make_users(n: int, *, tie: int = 0, tie_ts: str = "2024-06-01T12:00:00.000Z"
         ts = (
             tie_ts
             if i < tie
-            else f"2024-{1 + i % 12:02d}-{1 + i % 28:02d}T{i % 24:02d}:00:{i % 60:02d}.{i % 1000:03d}Z"
+            else f"2024-{1 + i % 12:02d}-{1 + i % 28:02d}T{i % 24:02d}:00:"
+            f"{i % 60:02d}.{i % 1000:03d}Z"
         )
         users.append({"user_id": f"auth0|{i:06d}", "updated_at": ts, "created_at": ts})
     return users
