@@ -30,6 +30,8 @@ PLUGINS_STAMP := .meltano/.plugins-installed
 export MELTANO_SEND_ANONYMOUS_USAGE_STATS := false
 export MELTANO_CLI_DISABLE_VERSION_CHECK := true
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
+# Meltano 4 installs plugins with uv: trust the system CA store (as pip does here).
+export UV_SYSTEM_CERTS ?= 1
 
 .PHONY: help venv meltano lint format test demo bench clean
 

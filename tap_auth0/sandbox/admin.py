@@ -83,6 +83,13 @@ def _route(sb: Sandbox, req: Request) -> Response:
                 return Response(204)
             return json_response(404, {"error": f"no user {uid}"})
     if m == "GET" and parts == ["health"]:
-        return json_response(200, {"ok": True, "users": len(sb.store.primary),
-                                   "base_url": sb.base_url, "audience": sb.audience})
+        return json_response(
+            200,
+            {
+                "ok": True,
+                "users": len(sb.store.primary),
+                "base_url": sb.base_url,
+                "audience": sb.audience,
+            },
+        )
     return json_response(404, {"error": f"unknown admin endpoint {m} {req.path}"})

@@ -31,11 +31,11 @@ _DESC = {
     "per_page": "(The amount of entries per page. Defaults to 100 if not provided)",
     "page": "(The page number. Zero based)",
     "include_totals": "(true if a query summary must be included in the result, false "
-                      "otherwise. Default false)",
+    "otherwise. Default false)",
     "include_fields": "(true if the fields specified are to be included in the result, false "
-                      "otherwise. Defaults to true)",
+    "otherwise. Defaults to true)",
     "sort": "(The field to use for sorting. Use field:order where order is 1 for ascending "
-            "and -1 for descending. For example created_at:1)",
+    "and -1 for descending. For example created_at:1)",
     "q": "(Query in Lucene query string syntax)",
     "search_engine": "(The version of the search engine to use)",
 }
@@ -58,30 +58,53 @@ def oauth_token(sb: Sandbox, req: Request) -> Response:
     headers = {"Cache-Control": "no-store", "Pragma": "no-cache"}
     grant = params.get("grant_type")
     if grant != "client_credentials":
-        return json_response(400 if grant is None else 403, {
-            "error": "invalid_request" if grant is None else "unauthorized_client",
-            "error_description": "Missing required parameter: grant_type" if grant is None
-            else f"Grant type '{grant}' not allowed for the client.",
-        }, headers)
+        return json_response(
+            400 if grant is None else 403,
+            {
+                "error": "invalid_request" if grant is None else "unauthorized_client",
+                "error_description": "Missing required parameter: grant_type"
+                if grant is None
+                else f"Grant type '{grant}' not allowed for the client.",
+            },
+            headers,
+        )
     cfg = sb.config
     if params.get("client_id") != cfg.client_id or params.get("client_secret") != cfg.client_secret:
-        return json_response(401, {"error": "access_denied", "error_description": "Unauthorized"},
-                             headers)
+        return json_response(
+            401, {"error": "access_denied", "error_description": "Unauthorized"}, headers
+        )
     audience = params.get("audience")
     if not audience:
-        return json_response(403, {
-            "error": "access_denied",
-            "error_description": "No audience parameter was provided, and no default audience "
-                                 "has been configured",
-        }, headers)
+        return json_response(
+            403,
+            {
+                "error": "access_denied",
+                "error_description": "No audience parameter was provided, and no default audience "
+                "has been configured",
+            },
+            headers,
+        )
     if audience != sb.audience:
-        return json_response(403, {"error": "access_denied",
-                                    "error_description": f"Service not enabled within domain: "
-                                                         f"{audience}"}, headers)
+        return json_response(
+            403,
+            {
+                "error": "access_denied",
+                "error_description": f"Service not enabled within domain: {audience}",
+            },
+            headers,
+        )
     token = sb.tokens.mint(cfg.scopes, cfg.token_lifetime)
     sb.stats_obj.bump("tokens_minted")
-    return json_response(200, {"access_token": token, "expires_in": cfg.token_lifetime,
-                               "scope": cfg.scopes, "token_type": "Bearer"}, headers)
+    return json_response(
+        200,
+        {
+            "access_token": token,
+            "expires_in": cfg.token_lifetime,
+            "scope": cfg.scopes,
+            "token_type": "Bearer",
+        },
+        headers,
+    )
 
 
 # -- auth for /api/v2 ---------------------------------------------------------------------------
@@ -104,16 +127,16 @@ def authenticate(sb: Sandbox, req: Request) -> frozenset[str]:
 
 def require(scopes: frozenset[str], any_of: tuple[str, ...]) -> None:
     if not scopes.intersection(any_of):
-        raise auth0_error(403, f"Insufficient scope, expected any of: {','.join(any_of)}",
-                          "insufficient_scope")
+        raise auth0_error(
+            403, f"Insufficient scope, expected any of: {','.join(any_of)}", "insufficient_scope"
+        )
 
 
 # -- routing ------------------------------------------------------------------------------------
 def endpoint_name(method: str, path: str) -> str:
     """Templated endpoint for stats, e.g. ``GET /api/v2/users/{id}``."""
     parts = path.split("/")
-    if len(parts) >= 5 and parts[4] not in ("", "users-exports") and parts[3] in ("users",
-                                                                                  "jobs"):
+    if len(parts) >= 5 and parts[4] not in ("", "users-exports") and parts[3] in ("users", "jobs"):
         parts[4] = "{id}"
     return f"{method} {'/'.join(parts)}"
 
@@ -151,22 +174,32 @@ def route(sb: Sandbox, req: Request, scopes: frozenset[str]) -> Response:
 
 
 # -- parameter parsing --------------------------------------------------------------------------
-def _int(q: dict[str, str], name: str, default: int, minimum: int = 0,
-         maximum: int | None = None) -> int:
+def _int(
+    q: dict[str, str], name: str, default: int, minimum: int = 0, maximum: int | None = None
+) -> int:
     raw = q.get(name)
     if raw is None or raw == "":
         return default
     try:
         value = int(raw)
     except ValueError:
-        raise query_error(f"'Expected type integer but found type string' on property {name} "
-                          f"{_DESC.get(name, '')}".rstrip() + ".") from None
+        raise query_error(
+            f"'Expected type integer but found type string' on property {name} "
+            f"{_DESC.get(name, '')}".rstrip()
+            + "."
+        ) from None
     if value < minimum:
-        raise query_error(f"'Value {value} is less than minimum {minimum}' on property {name} "
-                          f"{_DESC.get(name, '')}".rstrip() + ".")
+        raise query_error(
+            f"'Value {value} is less than minimum {minimum}' on property {name} "
+            f"{_DESC.get(name, '')}".rstrip()
+            + "."
+        )
     if maximum is not None and value > maximum:
-        raise query_error(f"'Value {value} is greater than maximum {maximum}' on property "
-                          f"{name} {_DESC.get(name, '')}".rstrip() + ".")
+        raise query_error(
+            f"'Value {value} is greater than maximum {maximum}' on property "
+            f"{name} {_DESC.get(name, '')}".rstrip()
+            + "."
+        )
     return value
 
 
@@ -176,8 +209,11 @@ def _bool(q: dict[str, str], name: str, default: bool) -> bool:
         return default
     if raw.lower() in ("true", "false"):
         return raw.lower() == "true"
-    raise query_error(f"'Expected type boolean but found type string' on property {name} "
-                      f"{_DESC.get(name, '')}".rstrip() + ".")
+    raise query_error(
+        f"'Expected type boolean but found type string' on property {name} "
+        f"{_DESC.get(name, '')}".rstrip()
+        + "."
+    )
 
 
 def _projector(q: dict[str, str]) -> Any:
@@ -204,14 +240,19 @@ def list_users(sb: Sandbox, req: Request) -> Response:
     q = req.query
     engine = q.get("search_engine") or "v3"
     if engine == "v1":
-        raise auth0_error(400, "You are not allowed to use search_engine=v1.",
-                          "operation_not_supported")
+        raise auth0_error(
+            400, "You are not allowed to use search_engine=v1.", "operation_not_supported"
+        )
     if engine == "v2":
-        raise auth0_error(400, "You are not allowed to use search_engine=v2. Use "
-                               "search_engine=v3 instead.", "operation_not_supported")
+        raise auth0_error(
+            400,
+            "You are not allowed to use search_engine=v2. Use search_engine=v3 instead.",
+            "operation_not_supported",
+        )
     if engine != "v3":
-        raise query_error(f"'No enum match for: \"{engine}\"' on property search_engine "
-                          f"{_DESC['search_engine']}.")
+        raise query_error(
+            f"'No enum match for: \"{engine}\"' on property search_engine {_DESC['search_engine']}."
+        )
     page, per_page, totals = _page_params(q, 50)
     _bool(q, "primary_order", True)  # validated; order is always deterministic here
     project = _projector(q)
@@ -219,11 +260,14 @@ def list_users(sb: Sandbox, req: Request) -> Response:
     if q.get("sort"):
         m = _SORT.match(q["sort"])
         if m is None:
-            raise query_error("'String does not match pattern ^(([a-zA-Z0-9_\\.]+))\\:(1|-1)$' "
-                              f"on property sort {_DESC['sort']}.")
+            raise query_error(
+                "'String does not match pattern ^(([a-zA-Z0-9_\\.]+))\\:(1|-1)$' "
+                f"on property sort {_DESC['sort']}."
+            )
         if m.group(1) not in F.SORTABLE:
-            raise query_error(f"'Sorting by {m.group(1)} is not supported' on property sort "
-                              f"{_DESC['sort']}.")
+            raise query_error(
+                f"'Sorting by {m.group(1)} is not supported' on property sort {_DESC['sort']}."
+            )
         sort_field, descending = m.group(1), m.group(2) == "-1"
     node = None
     if q.get("q", "").strip():
@@ -240,8 +284,16 @@ def list_users(sb: Sandbox, req: Request) -> Response:
     users = [project(d) for d in result.docs]
     if not totals:
         return json_response(200, users)
-    return json_response(200, {"start": page * per_page, "limit": per_page,
-                               "length": len(users), "users": users, "total": result.total})
+    return json_response(
+        200,
+        {
+            "start": page * per_page,
+            "limit": per_page,
+            "length": len(users),
+            "users": users,
+            "total": result.total,
+        },
+    )
 
 
 def get_user(sb: Sandbox, req: Request, user_id: str) -> Response:
@@ -259,8 +311,11 @@ def users_by_email(sb: Sandbox, req: Request) -> Response:
         raise query_error("'Missing required property: email' on property email.")
     project = _projector(req.query)
     low = email.lower()
-    found = [project(d) for d in sb.store.snapshot()
-             if isinstance(d.get("email"), str) and d["email"].lower() == low]
+    found = [
+        project(d)
+        for d in sb.store.snapshot()
+        if isinstance(d.get("email"), str) and d["email"].lower() == low
+    ]
     return json_response(200, found)
 
 
@@ -275,11 +330,13 @@ def list_connections(sb: Sandbox, req: Request) -> Response:
         wanted = set(q["strategy"].split(","))
         conns = [c for c in conns if c["strategy"] in wanted]
     project = _projector(q)
-    window = [project(c) for c in conns[page * per_page:(page + 1) * per_page]]
+    window = [project(c) for c in conns[page * per_page : (page + 1) * per_page]]
     if not totals:
         return json_response(200, window)
-    return json_response(200, {"total": len(conns), "start": page * per_page, "limit": per_page,
-                               "connections": window})
+    return json_response(
+        200,
+        {"total": len(conns), "start": page * per_page, "limit": per_page, "connections": window},
+    )
 
 
 def error_response(exc: ApiError, headers: dict[str, str] | None = None) -> Response:

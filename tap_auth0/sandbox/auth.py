@@ -11,10 +11,17 @@ import threading
 import time
 from dataclasses import dataclass
 
-STATIC_SCOPES = frozenset({
-    "read:users", "read:user_idp_tokens", "read:connections", "read:logs", "read:roles",
-    "read:organizations", "read:clients",
-})
+STATIC_SCOPES = frozenset(
+    {
+        "read:users",
+        "read:user_idp_tokens",
+        "read:connections",
+        "read:logs",
+        "read:roles",
+        "read:organizations",
+        "read:clients",
+    }
+)
 
 
 @dataclass

@@ -13,7 +13,7 @@ import sys
 import threading
 from dataclasses import fields
 
-from .config import SandboxConfig
+from .config import HELP, SandboxConfig
 from .server import Sandbox
 
 
@@ -23,21 +23,33 @@ def _flag(name: str) -> str:
 
 def build_parser() -> argparse.ArgumentParser:
     """One flag per SandboxConfig field (``--rate-limit-burst`` etc.)."""
-    p = argparse.ArgumentParser(prog="tap-auth0-sandbox",
-                                description="Local Auth0 Management API sandbox.")
+    p = argparse.ArgumentParser(
+        prog="tap-auth0-sandbox", description="Local Auth0 Management API sandbox."
+    )
     defaults = SandboxConfig()
     for f in fields(SandboxConfig):
         default = getattr(defaults, f.name)
         if isinstance(default, bool):
-            p.add_argument(_flag(f.name), dest=f.name, action=argparse.BooleanOptionalAction,
-                           default=default)
+            p.add_argument(
+                _flag(f.name),
+                dest=f.name,
+                action=argparse.BooleanOptionalAction,
+                default=default,
+                help=HELP.get(f.name),
+            )
         else:
-            kind = float if isinstance(default, float) else int if isinstance(default, int) \
-                else str
-            p.add_argument(_flag(f.name), dest=f.name, type=kind, default=default,
-                           metavar=f.name.upper())
-    p.add_argument("--ready-file", default=None,
-                   help="write the base URL to this file once listening")
+            kind = float if isinstance(default, float) else int if isinstance(default, int) else str
+            p.add_argument(
+                _flag(f.name),
+                dest=f.name,
+                type=kind,
+                default=default,
+                metavar=f.name.upper(),
+                help=f"{HELP.get(f.name, '')} (default: {default})",
+            )
+    p.add_argument(
+        "--ready-file", default=None, help="write the base URL to this file once listening"
+    )
     return p
 
 

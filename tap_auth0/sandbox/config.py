@@ -5,6 +5,32 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
+HELP = {
+    "users": "number of generated users",
+    "seed": "seed for data, tie order and fault RNG",
+    "access_token": "static bearer token accepted as-is (broad scopes, never expires)",
+    "client_id": "client_id accepted by /oauth/token",
+    "client_secret": "client_secret accepted by /oauth/token",
+    "audience": "audience accepted by /oauth/token (default BASE_URL/api/v2/)",
+    "scopes": "space-separated scopes granted to minted tokens",
+    "token_lifetime": "seconds a minted token lives (expires_in)",
+    "rate_limit_burst": "token-bucket size for /api/v2 (0 = unlimited)",
+    "rate_limit_per_second": "token-bucket refill rate (0 = unlimited)",
+    "latency_ms": "sleep added to every /api/v2 response",
+    "fault_5xx_rate": "probability of a 500/502/503/504 per /api/v2 request",
+    "fault_reset_rate": "probability of a connection reset per /api/v2 request",
+    "index_lag_seconds": "delay before search sees a change",
+    "tie_group_size": "size of one extra bulk-import group sharing one updated_at",
+    "export_seconds": "how long an export job stays pending",
+    "export_fail": "export jobs end as failed",
+    "export_truncate": "export downloads are cut short (corrupt gzip)",
+    "link_ttl_seconds": "validity of an export download link",
+    "tenant": "tenant name used in export file names",
+    "port": "port to listen on (0 = ephemeral)",
+    "host": "address to bind",
+    "verbose": "log requests and server errors to stderr",
+}
+
 # Knobs fixed at start-up (they shape the generated tenant or the listening socket).
 STARTUP_ONLY = frozenset({"users", "seed", "port", "host", "access_token", "tie_group_size"})
 

@@ -50,8 +50,16 @@ LAST = _words(
     "torres nguyen hill flores green adams nelson baker hall rivera campbell mitchell carter "
     "roberts schaden spencer hagenes bruen reichel bergstrom buckridge kuphal oconnor muller"
 )
-FREE_DOMAINS = ("gmail.com", "outlook.com", "yahoo.com", "example.com", "example.org",
-                "example.net", "hotmail.com", "proton.me")
+FREE_DOMAINS = (
+    "gmail.com",
+    "outlook.com",
+    "yahoo.com",
+    "example.com",
+    "example.org",
+    "example.net",
+    "hotmail.com",
+    "proton.me",
+)
 THEMES = ("light", "dark", "system")
 LANGS = ("en", "fr", "de", "es", "pt-BR", "ja", "nl")
 ROLES = ("admin", "editor", "viewer", "billing", "support", "super")
@@ -67,15 +75,17 @@ def make_connections(seed: int) -> list[dict[str, Any]]:
     out = []
     for name, strategy in CONNECTIONS:
         cid = "con_" + "".join(rng.choice(alphabet) for _ in range(16))
-        out.append({
-            "id": cid,
-            "options": {},
-            "strategy": strategy,
-            "name": name,
-            "is_domain_connection": False,
-            "realms": [name],
-            "enabled_clients": [],
-        })
+        out.append(
+            {
+                "id": cid,
+                "options": {},
+                "strategy": strategy,
+                "name": name,
+                "is_domain_connection": False,
+                "realms": [name],
+                "enabled_clients": [],
+            }
+        )
     return out
 
 
@@ -123,13 +133,19 @@ class UserFactory:
         if kind == 1:
             return {"addresses": {"home_address": f"{r.randint(1, 999)} Evergreen Terrace"}}
         if kind == 2:
-            return {"preferences": {"newsletter": r.random() < 0.5, "language": r.choice(LANGS)},
-                    "theme": r.choice(THEMES)}
+            return {
+                "preferences": {"newsletter": r.random() < 0.5, "language": r.choice(LANGS)},
+                "theme": r.choice(THEMES),
+            }
         if kind == 3:
             return {"favourite_attack": "roundhouse_kick", "shoe_size": r.randint(36, 47)}
         if kind == 4:
-            return {"signup": {"source": r.choice(("web", "ios", "android")),
-                               "campaign": f"c{r.randint(1, 40)}"}}
+            return {
+                "signup": {
+                    "source": r.choice(("web", "ios", "android")),
+                    "campaign": f"c{r.randint(1, 40)}",
+                }
+            }
         return {}
 
     def _app_metadata(self) -> dict[str, Any]:
@@ -140,8 +156,10 @@ class UserFactory:
         if kind == 1:
             return {"roles": [r.choice(ROLES)], "plan": r.choice(PLANS)}
         if kind == 2:
-            return {"tenant": {"id": r.randint(1, 5000), "region": r.choice(REGIONS)},
-                    "plan": r.choice(PLANS)}
+            return {
+                "tenant": {"id": r.randint(1, 5000), "region": r.choice(REGIONS)},
+                "plan": r.choice(PLANS),
+            }
         if kind == 3:
             return {"facts": list(FACTS)}
         return {"stripe_customer_id": "cus_" + self._hex(14), "loyalty_points": r.randint(0, 9000)}
@@ -192,8 +210,14 @@ class UserFactory:
         u: dict[str, Any] = {
             "email": email,
             "email_verified": r.random() < 0.6,
-            "identities": [{"connection": "Username-Password-Authentication", "user_id": oid,
-                            "provider": "auth0", "isSocial": False}],
+            "identities": [
+                {
+                    "connection": "Username-Password-Authentication",
+                    "user_id": oid,
+                    "provider": "auth0",
+                    "isSocial": False,
+                }
+            ],
             "user_id": f"auth0|{oid}",
         }
         if r.random() < 0.5:
@@ -213,23 +237,36 @@ class UserFactory:
         r = self.rng
         if r.random() < 0.5:
             uid = str(r.randrange(10**20, 10**21))
-            ident = {"profileData": {"email": f"{first}.{last}.{n}@gmail.com",
-                                     "email_verified": True,
-                                     "name": f"{first.title()} {last.title()}",
-                                     "given_name": first.title(), "family_name": last.title(),
-                                     "picture": f"https://lh3.googleusercontent.com/a/{self._hex(20)}",
-                                     "locale": "en"},
-                     "provider": "google-oauth2", "user_id": uid, "connection": "google-oauth2",
-                     "isSocial": True}
+            ident = {
+                "profileData": {
+                    "email": f"{first}.{last}.{n}@gmail.com",
+                    "email_verified": True,
+                    "name": f"{first.title()} {last.title()}",
+                    "given_name": first.title(),
+                    "family_name": last.title(),
+                    "picture": f"https://lh3.googleusercontent.com/a/{self._hex(20)}",
+                    "locale": "en",
+                },
+                "provider": "google-oauth2",
+                "user_id": uid,
+                "connection": "google-oauth2",
+                "isSocial": True,
+            }
         else:
             gid = r.randrange(10**5, 10**8)
-            ident = {"profileData": {"name": f"{first.title()} {last.title()}",
-                                     "nickname": f"{first}{last}{n % 97}",
-                                     "picture": f"https://avatars.githubusercontent.com/u/{gid}?v=4",
-                                     "email": f"{first}{n}@users.noreply.github.com",
-                                     "email_verified": True},
-                     "provider": "github", "user_id": gid, "connection": "github",
-                     "isSocial": True}
+            ident = {
+                "profileData": {
+                    "name": f"{first.title()} {last.title()}",
+                    "nickname": f"{first}{last}{n % 97}",
+                    "picture": f"https://avatars.githubusercontent.com/u/{gid}?v=4",
+                    "email": f"{first}{n}@users.noreply.github.com",
+                    "email_verified": True,
+                },
+                "provider": "github",
+                "user_id": gid,
+                "connection": "github",
+                "isSocial": True,
+            }
         u["identities"].append(ident)
 
     def _google(self, first: str, last: str, n: int) -> dict[str, Any]:
@@ -237,11 +274,20 @@ class UserFactory:
         uid = str(r.randrange(10**20, 10**21))
         email = f"{first}.{last}{n}@gmail.com"
         return {
-            "email": email, "email_verified": True,
-            "family_name": last.title(), "given_name": first.title(),
-            "identities": [{"provider": "google-oauth2", "user_id": uid,
-                            "connection": "google-oauth2", "isSocial": True}],
-            "locale": r.choice(LANGS), "name": f"{first.title()} {last.title()}",
+            "email": email,
+            "email_verified": True,
+            "family_name": last.title(),
+            "given_name": first.title(),
+            "identities": [
+                {
+                    "provider": "google-oauth2",
+                    "user_id": uid,
+                    "connection": "google-oauth2",
+                    "isSocial": True,
+                }
+            ],
+            "locale": r.choice(LANGS),
+            "name": f"{first.title()} {last.title()}",
             "nickname": f"{first}.{last}{n}",
             "picture": f"https://lh3.googleusercontent.com/a/{self._hex(24)}=s96-c",
             "user_id": f"google-oauth2|{uid}",
@@ -252,8 +298,9 @@ class UserFactory:
         gid = r.randrange(10**5, 10**8)
         login = f"{first}{last[:4]}{n % 1000}"
         u: dict[str, Any] = {
-            "identities": [{"provider": "github", "user_id": gid, "connection": "github",
-                            "isSocial": True}],
+            "identities": [
+                {"provider": "github", "user_id": gid, "connection": "github", "isSocial": True}
+            ],
             "name": f"{first.title()} {last.title()}" if r.random() < 0.7 else login,
             "nickname": login,
             "picture": f"https://avatars.githubusercontent.com/u/{gid}?v=4",
@@ -269,20 +316,34 @@ class UserFactory:
         oid = self._hex(24)
         phone = f"+1{r.randint(201, 989)}555{r.randint(0, 9999):04d}"
         return {
-            "identities": [{"user_id": oid, "provider": "sms", "connection": "sms",
-                            "isSocial": False}],
-            "name": phone, "nickname": phone, "phone_number": phone, "phone_verified": True,
-            "picture": "https://cdn.auth0.com/avatars/default.png", "user_id": f"sms|{oid}",
+            "identities": [
+                {"user_id": oid, "provider": "sms", "connection": "sms", "isSocial": False}
+            ],
+            "name": phone,
+            "nickname": phone,
+            "phone_number": phone,
+            "phone_verified": True,
+            "picture": "https://cdn.auth0.com/avatars/default.png",
+            "user_id": f"sms|{oid}",
         }
 
     def _saml(self, first: str, last: str, n: int) -> dict[str, Any]:
         email = f"{first}.{last}{n}@acme.com"
         return {
-            "email": email, "email_verified": True,
-            "family_name": last.title(), "given_name": first.title(),
-            "identities": [{"user_id": email, "provider": "samlp", "connection": "acme-saml",
-                            "isSocial": False}],
-            "name": f"{first.title()} {last.title()}", "nickname": f"{first}.{last}{n}",
+            "email": email,
+            "email_verified": True,
+            "family_name": last.title(),
+            "given_name": first.title(),
+            "identities": [
+                {
+                    "user_id": email,
+                    "provider": "samlp",
+                    "connection": "acme-saml",
+                    "isSocial": False,
+                }
+            ],
+            "name": f"{first.title()} {last.title()}",
+            "nickname": f"{first}.{last}{n}",
             "picture": _gravatar(email, first[:1] + last[:1]),
             "user_id": f"samlp|acme-saml|{email}",
         }
@@ -292,11 +353,20 @@ class UserFactory:
         oid = base64.urlsafe_b64encode(r.getrandbits(256).to_bytes(32, "big")).decode()[:43]
         email = f"{first[0]}{last}{n}@contoso.com"
         return {
-            "email": email, "email_verified": True,
-            "family_name": last.title(), "given_name": first.title(),
-            "identities": [{"user_id": oid, "provider": "waad", "connection": "contoso-waad",
-                            "isSocial": False}],
-            "name": f"{first.title()} {last.title()}", "nickname": f"{first[0]}{last}{n}",
+            "email": email,
+            "email_verified": True,
+            "family_name": last.title(),
+            "given_name": first.title(),
+            "identities": [
+                {
+                    "user_id": oid,
+                    "provider": "waad",
+                    "connection": "contoso-waad",
+                    "isSocial": False,
+                }
+            ],
+            "name": f"{first.title()} {last.title()}",
+            "nickname": f"{first[0]}{last}{n}",
             "picture": _gravatar(email, first[:1] + last[:1]),
             "user_id": f"waad|{oid}",
         }
@@ -324,8 +394,13 @@ class UserFactory:
         u["updated_at"] = updated
 
 
-_TS_KEYS = ("created_at", "updated_at", "last_login", "last_password_reset",
-            "multifactor_last_modified")
+_TS_KEYS = (
+    "created_at",
+    "updated_at",
+    "last_login",
+    "last_password_reset",
+    "multifactor_last_modified",
+)
 
 
 def _finish(u: dict[str, Any]) -> dict[str, Any]:
@@ -340,16 +415,23 @@ def make_import_group(factory: UserFactory, size: int, at_ms: int) -> list[dict[
     group = []
     for _ in range(size):
         u = factory.make()
-        for key in ("last_login", "last_ip", "logins_count", "last_password_reset",
-                    "multifactor", "multifactor_last_modified"):
+        for key in (
+            "last_login",
+            "last_ip",
+            "logins_count",
+            "last_password_reset",
+            "multifactor",
+            "multifactor_last_modified",
+        ):
             u.pop(key, None)
         u["created_at"] = u["updated_at"] = iso_ms(at_ms)
         group.append(u)
     return group
 
 
-def generate_users(count: int, seed: int, tie_group_size: int = 0,
-                   anchor_ms: int | None = None) -> list[dict[str, Any]]:
+def generate_users(
+    count: int, seed: int, tie_group_size: int = 0, anchor_ms: int | None = None
+) -> list[dict[str, Any]]:
     """``count`` users: mostly independent ones plus a few bulk-import tie groups.
 
     Three small import groups (3-12 users) always exist; ``tie_group_size`` adds one more

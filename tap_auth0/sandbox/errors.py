@@ -15,11 +15,13 @@ class ApiError(Exception):
         self.body = body
 
 
-def auth0_error(status: int, message: str, error_code: str | None = None,
-                **extra: Any) -> ApiError:
+def auth0_error(status: int, message: str, error_code: str | None = None, **extra: Any) -> ApiError:
     """An ApiError shaped like Auth0's (hapi/Boom) responses."""
-    body: dict[str, Any] = {"statusCode": status, "error": HTTPStatus(status).phrase,
-                            "message": message}
+    body: dict[str, Any] = {
+        "statusCode": status,
+        "error": HTTPStatus(status).phrase,
+        "message": message,
+    }
     if error_code is not None:
         body["errorCode"] = error_code
     body.update(extra)

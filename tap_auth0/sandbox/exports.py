@@ -29,9 +29,23 @@ from .errors import auth0_error, payload_error
 from .timeutil import iso_ms, now_ms
 
 DEFAULT_FIELDS = [
-    "user_id", "email", "email_verified", "username", "phone_number", "phone_verified", "name",
-    "given_name", "family_name", "nickname", "picture", "created_at", "updated_at",
-    "last_login", "last_ip", "logins_count", "blocked",
+    "user_id",
+    "email",
+    "email_verified",
+    "username",
+    "phone_number",
+    "phone_verified",
+    "name",
+    "given_name",
+    "family_name",
+    "nickname",
+    "picture",
+    "created_at",
+    "updated_at",
+    "last_login",
+    "last_ip",
+    "logins_count",
+    "blocked",
 ]
 _ALLOWED = {"connection_id", "format", "limit", "fields"}
 _FORMAT_DESC = "(Format of the file. Must be `json` or `csv`.)"
@@ -115,8 +129,7 @@ class ExportJobs:
     def create(self, body: Any, docs: list[dict[str, Any]]) -> dict[str, Any]:
         """Validate a users-exports request and start the job; returns the job object."""
         if not isinstance(body, dict):
-            raise payload_error("'Expected type object but found type "
-                                f"{_json_type(body)}'")
+            raise payload_error(f"'Expected type object but found type {_json_type(body)}'")
         extra = sorted(set(body) - _ALLOWED)
         if extra:
             raise payload_error(f"'Additional properties not allowed: {','.join(extra)}'")
@@ -124,22 +137,28 @@ class ExportJobs:
         if fmt not in ("json", "csv"):
             raise payload_error(f"'No enum match for: \"{fmt}\"' on property format {_FORMAT_DESC}")
         limit = body.get("limit")
-        if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool)
-                                  or limit < 1):
-            raise payload_error("'Expected type integer' on property limit "
-                                "(Limit the number of records.)")
+        if limit is not None and (
+            not isinstance(limit, int) or isinstance(limit, bool) or limit < 1
+        ):
+            raise payload_error(
+                "'Expected type integer' on property limit (Limit the number of records.)"
+            )
         columns = self._columns(body.get("fields"), fmt)
         conn = None
         if "connection_id" in body:
             conn = next((c for c in self.connections if c["id"] == body["connection_id"]), None)
             if conn is None:
                 raise auth0_error(400, "The connection does not exist.", "inexistent_connection")
-            docs = [d for d in docs
-                    if d.get("identities") and d["identities"][0].get("connection") == conn["name"]]
+            docs = [
+                d
+                for d in docs
+                if d.get("identities") and d["identities"][0].get("connection") == conn["name"]
+            ]
         if limit is not None:
             docs = docs[:limit]
-        job_id = "job_" + "".join(secrets.choice(string.ascii_letters + string.digits)
-                                  for _ in range(16))
+        job_id = "job_" + "".join(
+            secrets.choice(string.ascii_letters + string.digits) for _ in range(16)
+        )
         created = now_ms()
         public: dict[str, Any] = {"type": "users_export", "status": "pending"}
         if conn is not None:
@@ -153,12 +172,23 @@ class ExportJobs:
             public["connection"] = conn["name"]
         public["created_at"] = iso_ms(created)
         public["id"] = job_id
-        job = Job(job_id, created, time.monotonic(), max(0.0, self.cfg.export_seconds),
-                  self.cfg.export_fail, self.cfg.export_truncate, fmt, public, docs, columns)
+        job = Job(
+            job_id,
+            created,
+            time.monotonic(),
+            max(0.0, self.cfg.export_seconds),
+            self.cfg.export_fail,
+            self.cfg.export_truncate,
+            fmt,
+            public,
+            docs,
+            columns,
+        )
         with self._lock:
             self.jobs[job_id] = job
-        threading.Thread(target=self._build, args=(job,), daemon=True,
-                         name=f"export-{job_id}").start()
+        threading.Thread(
+            target=self._build, args=(job,), daemon=True, name=f"export-{job_id}"
+        ).start()
         return dict(public)
 
     def status(self, job_id: str, base_url: str) -> dict[str, Any] | None:
@@ -189,29 +219,55 @@ class ExportJobs:
     def path_of(self, job: Job) -> str:
         return f"/_downloads/{job.id}/{self.cfg.tenant}.{job.fmt}.gz"
 
-    def check_download(self, path: str, query: dict[str, str], has_auth: bool
-                       ) -> tuple[int, str, Job | None]:
+    def check_download(
+        self, path: str, query: dict[str, str], has_auth: bool
+    ) -> tuple[int, str, Job | None]:
         """Validate a download like S3 would: (status, xml error or "", job)."""
         if has_auth:
-            return 400, _s3_error(
-                "InvalidArgument",
-                "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, "
-                "Signature query string parameter or the Authorization header should be "
-                "specified", ArgumentName="Authorization"), None
+            return (
+                400,
+                _s3_error(
+                    "InvalidArgument",
+                    "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, "
+                    "Signature query string parameter or the Authorization header should be "
+                    "specified",
+                    ArgumentName="Authorization",
+                ),
+                None,
+            )
         expires, sig = query.get("Expires"), query.get("Signature")
         if not expires or not sig or not expires.isdigit():
-            return 403, _s3_error(
-                "AccessDenied", "Query-string authentication requires the Signature, Expires "
-                "and AWSAccessKeyId parameters"), None
+            return (
+                403,
+                _s3_error(
+                    "AccessDenied",
+                    "Query-string authentication requires the Signature, Expires "
+                    "and AWSAccessKeyId parameters",
+                ),
+                None,
+            )
         if not hmac.compare_digest(sig, self._sig(path, int(expires))):
-            return 403, _s3_error(
-                "SignatureDoesNotMatch", "The request signature we calculated does not match "
-                "the signature you provided. Check your key and signing method."), None
+            return (
+                403,
+                _s3_error(
+                    "SignatureDoesNotMatch",
+                    "The request signature we calculated does not match "
+                    "the signature you provided. Check your key and signing method.",
+                ),
+                None,
+            )
         now = int(time.time())
         if now > int(expires):
-            return 403, _s3_error(
-                "AccessDenied", "Request has expired", Expires=_http_date(int(expires)),
-                ServerTime=_http_date(now)), None
+            return (
+                403,
+                _s3_error(
+                    "AccessDenied",
+                    "Request has expired",
+                    Expires=_http_date(int(expires)),
+                    ServerTime=_http_date(now),
+                ),
+                None,
+            )
         job_id = path.split("/")[2] if path.count("/") >= 3 else ""
         job = self.jobs.get(job_id)
         if job is None or job.payload is None or path != self.path_of(job):
@@ -223,15 +279,18 @@ class ExportJobs:
         if spec is None:
             return [(f, f) for f in DEFAULT_FIELDS]
         if not isinstance(spec, list) or not all(
-            isinstance(f, dict) and isinstance(f.get("name"), str) and set(f) <= {"name",
-                                                                                  "export_as"}
+            isinstance(f, dict)
+            and isinstance(f.get("name"), str)
+            and set(f) <= {"name", "export_as"}
             for f in spec
         ):
-            raise payload_error(f"'Expected type array of {{name, export_as?}}' on property "
-                                f"fields {_FIELDS_DESC}")
+            raise payload_error(
+                f"'Expected type array of {{name, export_as?}}' on property fields {_FIELDS_DESC}"
+            )
         if fmt == "csv" and len(spec) > 30:
-            raise payload_error(f"'Array is too long ({len(spec)}), maximum 30' on property "
-                                f"fields {_FIELDS_DESC}")
+            raise payload_error(
+                f"'Array is too long ({len(spec)}), maximum 30' on property fields {_FIELDS_DESC}"
+            )
         return [(f["name"], f.get("export_as") or f["name"]) for f in spec]
 
     def _build(self, job: Job) -> None:
@@ -248,8 +307,14 @@ class ExportJobs:
 
 
 def _json_type(v: Any) -> str:
-    return {list: "array", str: "string", int: "integer", float: "number",
-            bool: "boolean", type(None): "null"}.get(type(v), "object")
+    return {
+        list: "array",
+        str: "string",
+        int: "integer",
+        float: "number",
+        bool: "boolean",
+        type(None): "null",
+    }.get(type(v), "object")
 
 
 def _http_date(epoch: int) -> str:

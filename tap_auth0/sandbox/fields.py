@@ -17,17 +17,36 @@ from .timeutil import parse_instant
 DATE, NUMBER, BOOL, TEXT, CI_TEXT, META = "date", "number", "bool", "text", "ci_text", "meta"
 
 ROOT_KINDS: dict[str, str] = {
-    "created_at": DATE, "updated_at": DATE, "last_login": DATE, "last_password_reset": DATE,
+    "created_at": DATE,
+    "updated_at": DATE,
+    "last_login": DATE,
+    "last_password_reset": DATE,
     "logins_count": NUMBER,
-    "blocked": BOOL, "email_verified": BOOL, "phone_verified": BOOL,
-    "email": CI_TEXT, "name": CI_TEXT, "given_name": CI_TEXT, "family_name": CI_TEXT,
+    "blocked": BOOL,
+    "email_verified": BOOL,
+    "phone_verified": BOOL,
+    "email": CI_TEXT,
+    "name": CI_TEXT,
+    "given_name": CI_TEXT,
+    "family_name": CI_TEXT,
     "nickname": CI_TEXT,
-    "user_id": TEXT, "username": TEXT, "phone_number": TEXT, "last_ip": TEXT,
+    "user_id": TEXT,
+    "username": TEXT,
+    "phone_number": TEXT,
+    "last_ip": TEXT,
 }
 NESTED_ROOTS = ("identities", "app_metadata", "user_metadata")
 SORTABLE = frozenset(ROOT_KINDS)
-DEFAULT_FIELDS = ("user_id", "email", "name", "nickname", "username", "given_name",
-                  "family_name", "phone_number")
+DEFAULT_FIELDS = (
+    "user_id",
+    "email",
+    "name",
+    "nickname",
+    "username",
+    "given_name",
+    "family_name",
+    "phone_number",
+)
 
 
 def kind_of(path: str) -> str:
@@ -136,8 +155,9 @@ def sort_key(path: str) -> Callable[[dict[str, Any]], Any]:
 Bounds = tuple[Any, Any, bool, bool]  # lo, hi, lo_incl, hi_incl in key space
 
 
-def range_bounds(path: str, lo: str | None, hi: str | None, lo_incl: bool,
-                 hi_incl: bool) -> tuple[Bounds, Callable[[Any], Any]]:
+def range_bounds(
+    path: str, lo: str | None, hi: str | None, lo_incl: bool, hi_incl: bool
+) -> tuple[Bounds, Callable[[Any], Any]]:
     """Query range -> (bounds in key space, value->key converter)."""
     kind = kind_of(path)
     if kind == DATE:
@@ -198,8 +218,12 @@ def term_matcher(path: str, text: str) -> tuple[Callable[[Any], bool], Bounds | 
         return (lambda v: isinstance(v, bool) and v is flag), (int(flag), int(flag), True, True)
     if kind == CI_TEXT:
         low = text.lower()
-        return (lambda v: (t := text_of(v)) is not None and t.lower() == low), (low, low, True,
-                                                                                 True)
+        return (lambda v: (t := text_of(v)) is not None and t.lower() == low), (
+            low,
+            low,
+            True,
+            True,
+        )
     return (lambda v: text_of(v) == text), (text, text, True, True)
 
 

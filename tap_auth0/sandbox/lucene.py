@@ -8,7 +8,7 @@ or ``NOT`` prohibited, with Lucene's must/should/must_not meaning)::
     clauses := and ( [OR | '||'] and )*
     and     := unary ( (AND | '&&') unary )*
     unary   := (NOT | '!' | '+' | '-') unary | primary
-    primary := '(' clauses ')' | FIELD ':' value | _exists_ ':' FIELD | value
+    primary := '(' clauses ')' | FIELD ':' value | _exists_ ':' FIELD | '*:*' | value
     value   := '(' clauses ')' | '"' phrase '"' | range | ('>'|'>='|'<'|'<=') bound | term
     range   := ('[' | '{') bound TO bound (']' | '}')
 
@@ -21,7 +21,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 __all__ = [
-    "And", "Exists", "MatchAll", "Node", "Not", "Or", "QueryError", "Range", "Term", "parse",
+    "And",
+    "Exists",
+    "MatchAll",
+    "Node",
+    "Not",
+    "Or",
+    "QueryError",
+    "Range",
+    "Term",
+    "parse",
 ]
 
 
@@ -196,6 +205,9 @@ class _Parser:
             return self.group(field)
         if ch == ")":
             raise QueryError(f"unexpected ')' at position {self.pos}")
+        if field is None and s.startswith("*:*", self.pos):
+            self.pos += 3
+            return MatchAll()
         if field is None:
             name = self.field_name()
             if name is not None:
@@ -252,8 +264,8 @@ class _Parser:
         if self.pos < len(s) and s[self.pos] in "~^":
             raise QueryError(f"fuzzy/boost operator '{s[self.pos]}' is not supported")
         if pattern is not None:
-            if pattern == ("", "*", "") and field is not None:
-                return Exists(field)
+            if pattern == ("", "*", ""):
+                return MatchAll() if field is None else Exists(field)
             prefix = pattern[0]
             if len(prefix) < 3:
                 raise QueryError(

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import bisect
 import hashlib
+import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -38,9 +39,11 @@ def compile_query(node: Node) -> Pred:
         return lambda d: F.exists(d, path)
     if isinstance(node, Term):
         if node.field is None:
-            preds = [compile_query(Term(f, node.text, node.phrase, node.pattern))
-                     for f in F.DEFAULT_FIELDS
-                     if node.pattern is None or F.kind_of(f) in (F.TEXT, F.CI_TEXT)]
+            preds = [
+                compile_query(Term(f, node.text, node.phrase, node.pattern))
+                for f in F.DEFAULT_FIELDS
+                if node.pattern is None or F.kind_of(f) in (F.TEXT, F.CI_TEXT)
+            ]
             return lambda d: any(p(d) for p in preds)
         path = node.field
         if node.pattern is not None:
@@ -82,6 +85,7 @@ def _range_match(bounds: F.Bounds, conv: Callable[[Any], Any]) -> Callable[[Any]
 
 def _any_value(path: str, match: Callable[[Any], bool]) -> Pred:
     if path in F.ROOT_KINDS:
+
         def root(d: Doc) -> bool:
             v = d.get(path)
             if v is None:
@@ -89,26 +93,37 @@ def _any_value(path: str, match: Callable[[Any], bool]) -> Pred:
             if isinstance(v, list):
                 return any(match(x) for x in v)
             return match(v)
+
         return root
     return lambda d: any(match(v) for v in F.values(d, path))
 
 
-def sort_bounds(node: Node, field: str) -> tuple[F.Bounds | None, bool]:
-    """Bounds on ``field`` implied by top-level AND-ed clauses, and whether the query is
-    nothing but such clauses (then a bisect count gives the total)."""
-    clauses = node.children if isinstance(node, And) else (node,)
-    found: list[F.Bounds] = []
-    only = True
+def conjuncts(node: Node) -> list[Node]:
+    """Top-level AND-ed clauses (nested ANDs and parentheses flattened)."""
+    if isinstance(node, And):
+        return [c for child in node.children for c in conjuncts(child)]
+    return [node]
+
+
+def field_bounds(clauses: list[Node]) -> tuple[dict[str, F.Bounds], bool]:
+    """Per sortable field, the key-space bounds implied by range/term clauses; and whether
+    every clause is such a bound on one single field (then a bisect count is the total)."""
+    found: dict[str, list[F.Bounds]] = {}
+    plain = True
     for c in clauses:
-        if isinstance(c, Range) and c.field == field:
-            found.append(F.range_bounds(field, c.lo, c.hi, c.lo_incl, c.hi_incl)[0])
-        elif isinstance(c, Term) and c.field == field and c.pattern is None:
-            found.append(F.term_matcher(field, c.text)[1])
+        if isinstance(c, Range) and c.field in F.SORTABLE and F.ROOT_KINDS[c.field] != F.BOOL:
+            b = F.range_bounds(c.field, c.lo, c.hi, c.lo_incl, c.hi_incl)[0]
+            found.setdefault(c.field, []).append(b)
+        elif (
+            isinstance(c, Term)
+            and c.field in F.SORTABLE
+            and c.pattern is None
+            and F.ROOT_KINDS[c.field] != F.BOOL
+        ):  # booleans never narrow enough
+            found.setdefault(c.field, []).append(F.term_matcher(c.field, c.text)[1])
         else:
-            only = False
-    if not found:
-        return None, False
-    return _intersect(found), only
+            plain = False
+    return {f: _intersect(bs) for f, bs in found.items()}, plain and len(found) == 1
 
 
 def _intersect(bs: list[F.Bounds]) -> F.Bounds:
@@ -148,14 +163,19 @@ class SortedField:
 
     def remove(self, uid: str, doc: Doc, tie: int) -> None:
         k = self.key(doc)
-        if k is None:
-            lst: list[Any] = self.missing
-            item: tuple[Any, ...] = (tie, uid)
-        else:
-            lst, item = self.entries, (k, tie, uid)
-        i = bisect.bisect_left(lst, item)
-        if i < len(lst) and lst[i] == item:
-            del lst[i]
+        if k is not None:
+            try:
+                item = (k, tie, uid)
+                i = bisect.bisect_left(self.entries, item)
+                if i < len(self.entries) and self.entries[i] == item:
+                    del self.entries[i]
+                    return
+            except TypeError:
+                pass
+        # Not keyed (or keyed with an odd type that add() parked here).
+        i = bisect.bisect_left(self.missing, (tie, uid))
+        if i < len(self.missing) and self.missing[i] == (tie, uid):
+            del self.missing[i]
 
     def add(self, uid: str, doc: Doc, tie: int) -> None:
         k = self.key(doc)
@@ -202,6 +222,15 @@ class SortedField:
                 yield uid
 
 
+def _candidates_cheaper(candidates: int, scan: int, need: int, want_total: bool) -> bool:
+    """Cost model: a walk over ``scan`` docs stops after ~need*scan/candidates docs (unless a
+    total is wanted); the candidate plan tests and sorts ``candidates`` docs."""
+    if candidates >= scan:
+        return False
+    walk = scan if want_total else min(scan, need * scan / max(candidates, 1))
+    return candidates * 1.5 < walk
+
+
 def _first(entry: tuple[Any, ...]) -> Any:
     return entry[0]
 
@@ -243,37 +272,90 @@ class SearchIndex:
         else:
             self.docs[uid] = doc
 
-    def search(self, node: Node | None, sort_field: str, descending: bool, offset: int,
-               limit: int, want_total: bool) -> SearchResult:
-        """One page of matches in sort order, plus the total match count if wanted."""
-        sf = self.field(sort_field)
-        pred = compile_query(node) if node is not None else None
-        bounds, only = (None, False) if node is None else sort_bounds(node, sort_field)
-        need = offset + limit
-        found: list[Doc] = []
+    def search(
+        self,
+        node: Node | None,
+        sort_field: str,
+        descending: bool,
+        offset: int,
+        limit: int,
+        want_total: bool,
+    ) -> SearchResult:
+        """One page of matches in sort order, plus the total match count if wanted.
+
+        Plans: walk the sort field's index from the bisected range bound, testing each doc
+        (cost ~ page size when matches are common); or, when another field's range/term
+        selects few enough docs, test just those and sort them (see _candidates_cheaper).
+        """
+        sort_sf = self.field(sort_field)
         docs = self.docs
-        if pred is None:
-            total: int | None = len(docs) if want_total else None
-            for uid in sf.walk(None, descending):
-                if len(found) >= need:
-                    break
-                found.append(docs[uid])
-            return SearchResult(found[offset:need], total)
-        if want_total and only:
-            i, j = sf.span(bounds)
-            total = j - i
-            want_total = False
+        need = offset + limit
+        if node is None:
+            found = [docs[uid] for uid in itertools.islice(sort_sf.walk(None, descending), need)]
+            return SearchResult(found[offset:], len(docs) if want_total else None)
+        pred = compile_query(node)
+        bounds, single = field_bounds(conjuncts(node))
+        sort_b = bounds.get(sort_field)
+        if sort_b is not None:
+            i, j = sort_sf.span(sort_b)
+            if want_total and single:
+                walked = self._walk(sort_sf, sort_b, descending, pred, need)
+                return SearchResult(walked[offset:], j - i)
+            scan_size = j - i
         else:
-            total = 0 if want_total else None
-        count = 0
-        for uid in sf.walk(bounds, descending):
+            scan_size = len(docs)
+        best: tuple[int, SortedField, F.Bounds] | None = None
+        for name, b in bounds.items():
+            if name != sort_field:
+                sf = self.field(name)
+                a, z = sf.span(b)
+                if best is None or z - a < best[0]:
+                    best = (z - a, sf, b)
+        if best is not None and _candidates_cheaper(best[0], scan_size, need, want_total):
+            matches = [docs[uid] for uid in best[1].walk(best[2], False) if pred(docs[uid])]
+            ordered = self._order(matches, sort_sf, descending)
+            return SearchResult(ordered[offset:need], len(matches) if want_total else None)
+        if not want_total:
+            return SearchResult(self._walk(sort_sf, sort_b, descending, pred, need)[offset:], None)
+        total = 0
+        found = []
+        for uid in sort_sf.walk(sort_b, descending):
             doc = docs[uid]
             if pred(doc):
-                count += 1
+                total += 1
                 if len(found) < need:
                     found.append(doc)
-                elif not want_total:
+        return SearchResult(found[offset:], total)
+
+    def _walk(
+        self, sf: SortedField, b: F.Bounds | None, descending: bool, pred: Pred, need: int
+    ) -> list[Doc]:
+        docs = self.docs
+        found: list[Doc] = []
+        if need <= 0:
+            return found
+        for uid in sf.walk(b, descending):
+            doc = docs[uid]
+            if pred(doc):
+                found.append(doc)
+                if len(found) >= need:
                     break
-        if want_total:
-            total = count
-        return SearchResult(found[offset:need], total)
+        return found
+
+    def _order(self, matches: list[Doc], sf: SortedField, descending: bool) -> list[Doc]:
+        """Sort a small candidate set exactly like walking ``sf`` would."""
+        ties = self.ties
+        present, missing = [], []
+        for d in matches:
+            k = sf.key(d)
+            uid = d["user_id"]
+            if k is None:
+                missing.append((ties[uid], uid, d))
+            else:
+                present.append((k, ties[uid], uid, d))
+        try:
+            present.sort(key=lambda e: e[:3], reverse=descending)
+        except TypeError:  # mixed key types after odd updates; keep it deterministic
+            present.sort(key=lambda e: (str(e[0]), e[1], e[2]), reverse=descending)
+        missing.sort(key=lambda e: e[:2])
+        return [e[3] for e in present] + [e[2] for e in missing]

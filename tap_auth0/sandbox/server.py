@@ -30,14 +30,23 @@ from .stats import Stats
 from .store import UserStore
 
 _FAULTS = {
-    500: {"statusCode": 500, "error": "Internal Server Error",
-          "message": "An internal server error occurred"},
+    500: {
+        "statusCode": 500,
+        "error": "Internal Server Error",
+        "message": "An internal server error occurred",
+    },
     502: {"statusCode": 502, "error": "Bad Gateway", "message": "Bad Gateway"},
-    503: {"statusCode": 503, "error": "Service Unavailable",
-          "message": "The service is temporarily unavailable, please try again later.",
-          "errorCode": "service_unavailable"},
-    504: {"statusCode": 504, "error": "Gateway Timeout",
-          "message": "The request timed out, please try again later."},
+    503: {
+        "statusCode": 503,
+        "error": "Service Unavailable",
+        "message": "The service is temporarily unavailable, please try again later.",
+        "errorCode": "service_unavailable",
+    },
+    504: {
+        "statusCode": 504,
+        "error": "Gateway Timeout",
+        "message": "The request timed out, please try again later.",
+    },
 }
 
 
@@ -53,8 +62,9 @@ class Sandbox:
         cfg = self.config
         self.connections = make_connections(cfg.seed)
         users = generate_users(cfg.users, cfg.seed, cfg.tie_group_size)
-        self.store = UserStore(users, cfg.seed, self.connections,
-                               lambda: self.config.index_lag_seconds)
+        self.store = UserStore(
+            users, cfg.seed, self.connections, lambda: self.config.index_lag_seconds
+        )
         self.tokens = TokenRegistry(cfg.access_token)
         self.bucket = TokenBucket(cfg.rate_limit_burst, cfg.rate_limit_per_second)
         self.exports = ExportJobs(cfg, self.connections)
@@ -72,8 +82,12 @@ class Sandbox:
         httpd = _Server((self.config.host, self.config.port), _Handler)
         httpd.sandbox = self
         self._httpd = httpd
-        self._thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.1},
-                                        daemon=True, name="auth0-sandbox")
+        self._thread = threading.Thread(
+            target=httpd.serve_forever,
+            kwargs={"poll_interval": 0.1},
+            daemon=True,
+            name="auth0-sandbox",
+        )
         self._thread.start()
         return self
 
@@ -135,8 +149,9 @@ class Sandbox:
         """Change runtime knobs; returns the resulting config."""
         self.config.apply(knobs)
         if {"rate_limit_burst", "rate_limit_per_second"} & set(knobs):
-            self.bucket = TokenBucket(self.config.rate_limit_burst,
-                                      self.config.rate_limit_per_second)
+            self.bucket = TokenBucket(
+                self.config.rate_limit_burst, self.config.rate_limit_per_second
+            )
         return self.config.to_dict()
 
     def expire_tokens(self) -> int:
@@ -153,9 +168,16 @@ class Sandbox:
         allowed, rl_headers = self.bucket.take()
         if not allowed:
             self.stats_obj.bump("rate_limited")
-            resp = json_response(429, {"statusCode": 429, "error": "Too Many Requests",
-                                       "message": "Global limit has been reached",
-                                       "errorCode": "too_many_requests"}, rl_headers)
+            resp = json_response(
+                429,
+                {
+                    "statusCode": 429,
+                    "error": "Too Many Requests",
+                    "message": "Global limit has been reached",
+                    "errorCode": "too_many_requests",
+                },
+                rl_headers,
+            )
             self.stats_obj.record(endpoint, 429)
             return resp
         fault = self._roll_fault()
@@ -190,13 +212,19 @@ class Sandbox:
 
     def handle_download(self, req: Request) -> Response:
         status, error, job = self.exports.check_download(
-            req.path, req.query, "authorization" in req.headers)
+            req.path, req.query, "authorization" in req.headers
+        )
         self.stats_obj.record("GET /_downloads", status)
         if job is None:
             return Response(status, error.encode(), "application/xml")
         assert job.payload is not None
-        return Response(200, job.payload, "application/gzip",
-                        {"ETag": f'"{job.id}"', "Accept-Ranges": "bytes"}, chunks=64 * 1024)
+        return Response(
+            200,
+            job.payload,
+            "application/gzip",
+            {"ETag": f'"{job.id}"', "Accept-Ranges": "bytes"},
+            chunks=64 * 1024,
+        )
 
 
 class _Server(ThreadingHTTPServer):
@@ -204,6 +232,11 @@ class _Server(ThreadingHTTPServer):
     allow_reuse_address = True
     block_on_close = False
     sandbox: Sandbox
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Clients dropping connections is normal here; only trace when verbose."""
+        if self.sandbox.config.verbose:
+            super().handle_error(request, client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -213,7 +246,12 @@ class _Handler(BaseHTTPRequestHandler):
 
     def version_string(self) -> str:
         return self.server_version
+
     server: _Server
+
+    def setup(self) -> None:
+        super().setup()
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def do_GET(self) -> None:  # noqa: N802 - http.server naming
         self._dispatch()
@@ -252,25 +290,36 @@ class _Handler(BaseHTTPRequestHandler):
                 import traceback
 
                 traceback.print_exc()
-            resp = json_response(500, {"statusCode": 500, "error": "Internal Server Error",
-                                       "message": f"sandbox error: {exc}"})
+            resp = json_response(
+                500,
+                {
+                    "statusCode": 500,
+                    "error": "Internal Server Error",
+                    "message": f"sandbox error: {exc}",
+                },
+            )
         self._send(resp)
 
     def _send(self, resp: Response) -> None:
         self.send_response(resp.status)
-        self.send_header("Content-Type", resp.content_type)
-        self.send_header("Content-Length", str(len(resp.body)))
+        if resp.status != 204:
+            self.send_header("Content-Type", resp.content_type)
+            self.send_header("Content-Length", str(len(resp.body)))
         for k, v in resp.headers.items():
             self.send_header(k, v)
-        self.end_headers()
-        if self.command == "HEAD":
-            return
-        if resp.chunks > 0:
-            view = memoryview(resp.body)
-            for i in range(0, len(view), resp.chunks):
-                self.wfile.write(view[i:i + resp.chunks])
-        else:
-            self.wfile.write(resp.body)
+        try:
+            if resp.status == 204 or resp.chunks > 0:
+                self.end_headers()
+                view = memoryview(resp.body)
+                for i in range(0, len(view), resp.chunks or 1):
+                    self.wfile.write(view[i : i + resp.chunks])
+            else:
+                # Headers and body in one send: avoids Nagle/delayed-ACK stalls (~40 ms).
+                self._headers_buffer.append(b"\r\n")
+                self.wfile.write(b"".join(self._headers_buffer) + resp.body)
+                self._headers_buffer = []
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True  # client went away mid-response; nothing to do
 
     def _reset(self) -> None:
         """Drop the connection abruptly: RST (SO_LINGER 0), no response bytes at all."""

@@ -24,8 +24,13 @@ from .search import SearchIndex, SearchResult
 from .timeutil import iso_ms, normalize_timestamp, now_ms
 
 Doc = dict[str, Any]
-_TS_KEYS = ("created_at", "updated_at", "last_login", "last_password_reset",
-            "multifactor_last_modified")
+_TS_KEYS = (
+    "created_at",
+    "updated_at",
+    "last_login",
+    "last_password_reset",
+    "multifactor_last_modified",
+)
 _CREATE_ONLY = ("connection", "password", "verify_email", "verify_phone_number", "verify_password")
 _SOCIAL = ("google-oauth2", "github")
 
@@ -37,8 +42,9 @@ class UserExists(ValueError):
 class UserStore:
     """Thread-safe users with per-user versions and a lagging search view."""
 
-    def __init__(self, users: list[Doc], seed: int, connections: list[Doc],
-                 lag_seconds: Callable[[], float]) -> None:
+    def __init__(
+        self, users: list[Doc], seed: int, connections: list[Doc], lag_seconds: Callable[[], float]
+    ) -> None:
         self.lock = threading.RLock()
         self.primary: dict[str, Doc] = {u["user_id"]: u for u in users}
         self.versions: dict[str, int] = dict.fromkeys(self.primary, 1)
@@ -49,8 +55,8 @@ class UserStore:
         self._seq = itertools.count()
         self._applied: dict[str, int] = {}
         self._rng = random.Random(f"ids:{seed}")
-        with self.lock:  # warm the indexes every incremental client uses
-            for name in ("_order", "updated_at", "user_id", "created_at"):
+        with self.lock:  # warm the indexes incremental clients use; others build on demand
+            for name in ("_order", "updated_at"):
                 self.index.field(name)
 
     # -- reads ----------------------------------------------------------------------------
@@ -63,8 +69,15 @@ class UserStore:
         with self.lock:
             return list(self.primary.values())
 
-    def search(self, node: Node | None, sort_field: str, descending: bool, offset: int,
-               limit: int, want_total: bool) -> SearchResult:
+    def search(
+        self,
+        node: Node | None,
+        sort_field: str,
+        descending: bool,
+        offset: int,
+        limit: int,
+        want_total: bool,
+    ) -> SearchResult:
         with self.lock:
             self._drain()
             return self.index.search(node, sort_field, descending, offset, limit, want_total)
@@ -74,8 +87,9 @@ class UserStore:
         """Create like POST /api/v2/users: identities, name/nickname/picture defaults."""
         fields = copy.deepcopy(fields)
         conn_name = fields.get("connection", "Username-Password-Authentication")
-        strategy = next((c["strategy"] for c in self.connections if c["name"] == conn_name),
-                        "auth0")
+        strategy = next(
+            (c["strategy"] for c in self.connections if c["name"] == conn_name), "auth0"
+        )
         provider = strategy
         now = now_ms()
         uid = fields.pop("user_id", None)
@@ -94,9 +108,17 @@ class UserStore:
             doc["name"] = email
             doc["nickname"] = email.split("@", 1)[0]
             digest = hashlib.md5(email.lower().encode()).hexdigest()  # noqa: S324
-            doc["picture"] = f"https://s.gravatar.com/avatar/{digest}?s=480&r=pg&d=https%3A%2F%2Fcdn.auth0.com%2Favatars%2F{email[:2].lower()}.png"
-        doc["identities"] = [{"connection": conn_name, "user_id": local, "provider": provider,
-                              "isSocial": provider in _SOCIAL}]
+            doc["picture"] = (
+                f"https://s.gravatar.com/avatar/{digest}?s=480&r=pg&d=https%3A%2F%2Fcdn.auth0.com%2Favatars%2F{email[:2].lower()}.png"
+            )
+        doc["identities"] = [
+            {
+                "connection": conn_name,
+                "user_id": local,
+                "provider": provider,
+                "isSocial": provider in _SOCIAL,
+            }
+        ]
         for key, value in fields.items():
             if key not in _CREATE_ONLY and value is not None:
                 doc[key] = normalize_timestamp(value) if key in _TS_KEYS else value

@@ -45,9 +45,9 @@ def parse_instant(text: str, round_up: bool = False) -> str:
         if m.group(3):
             end = start_ms + 86_400_000
         elif m.group(2):
-            end = calendar.timegm(
-                datetime(year + month // 12, month % 12 + 1, 1).timetuple()
-            ) * 1000
+            end = (
+                calendar.timegm(datetime(year + month // 12, month % 12 + 1, 1).timetuple()) * 1000
+            )
         else:
             end = calendar.timegm(datetime(year + 1, 1, 1).timetuple()) * 1000
         return iso_ms(end - 1)

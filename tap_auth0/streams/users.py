@@ -52,6 +52,7 @@ class UsersStream(Auth0Stream):
         else:
             self.replication_key = "updated_at"
         self.last_scan: KeysetScan | None = None
+        self.window_end: str | None = None
 
     # -- query building -------------------------------------------------------------------
     def base_query(self) -> str | None:
@@ -142,6 +143,20 @@ class UsersStream(Auth0Stream):
                 pages_logged = scan.stats.requests
                 self._log_progress(scan)
         self._log_progress(scan, final=True)
+        self.window_end = end
+
+    def _complete_window(self, context: t.Mapping[str, t.Any] | None, end: str) -> None:
+        """After a complete scan every searchable change up to `end` was seen, so the
+        bookmark moves to `end`: the next run re-reads only the look-back before it,
+        not the look-back before the newest user (which may be months old)."""
+        if not self.replication_key or not self.selected:
+            return
+        state = self.get_context_state(context)
+        current = state.get("replication_key_value")
+        if current is None or str(current) < end:
+            state["replication_key"] = self.replication_key
+            state["replication_key_value"] = end
+            self.state_manager.is_flushed = False
 
     def _log_progress(self, scan: KeysetScan, *, final: bool = False) -> None:
         st = scan.stats
@@ -163,15 +178,19 @@ class UsersStream(Auth0Stream):
             )
 
     def get_records(self, context: t.Mapping[str, t.Any] | None) -> t.Iterable[dict]:
+        self.window_end = None
         detail = self.detail_stream
         if detail is None:
             yield from self.iter_users(context)
-            return
-        # A user is handed to the SDK (and so to the bookmark) only after its detail was
-        # emitted: interrupting the run can never leave a detail behind the bookmark.
-        detail.begin()
-        yield from detail.fetch_along(self.iter_users(context))
-        detail.end()
+        else:
+            # A user is handed to the SDK (and so to the bookmark) only after its detail
+            # was emitted: an interrupted run never leaves a detail behind the bookmark.
+            detail.begin()
+            yield from detail.fetch_along(self.iter_users(context))
+            detail.end()
+        # Runs after the SDK has counted the last record into the state.
+        if self.window_end:
+            self._complete_window(context, self.window_end)
 
     @property
     def detail_stream(self) -> UserDetailStream | None:

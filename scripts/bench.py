@@ -1,0 +1,235 @@
+"""`make bench`: how close tap-auth0 runs to the tenant's rate limit, and what a record costs.
+
+Everything runs against the local sandbox, in one run, so ratios are comparable on a
+shared, noisy machine. Prints one Markdown table per part; `--quick` shrinks the sizes.
+
+1. Rate profiles (150 ms latency): user_detail records/s with the shared scheduler and
+   bounded concurrency, beside a one-at-a-time baseline; 429 count; users listed/s.
+2. Output path (no network): records/s through post-processing, conformance and the
+   Singer writer, for the writer/conformance choices.
+3. 100k users, no latency, no limit: end-to-end records/s, peak RSS (and at 20k, to show
+   it does not grow with the tenant) and the size of the final STATE.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import sys
+import tempfile
+import time
+from contextlib import redirect_stdout
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tap_auth0.sandbox import Sandbox, SandboxConfig  # noqa: E402
+
+TAP = str(Path(sys.executable).with_name("tap-auth0"))
+PROFILES = [
+    # name, burst, sustained requests/s
+    ("Enterprise (50 burst, 16/s)", 50, 16.0),
+    ("Essentials Read Users (40 burst, 500/min)", 40, 500 / 60),
+    ("Free (2 burst, 2/s)", 2, 2.0),
+]
+CREDS = {"access_token": "bench-token"}
+
+
+def run_tap(config: dict, *, catalog: dict | None = None) -> dict:
+    """Run the real console script; time each RECORD line as it arrives."""
+    import subprocess
+
+    with tempfile.TemporaryDirectory() as tmp:
+        cfg = Path(tmp, "config.json")
+        cfg.write_text(json.dumps(config))
+        cmd = [TAP, "--config", str(cfg)]
+        if catalog is not None:
+            cat = Path(tmp, "catalog.json")
+            cat.write_text(json.dumps(catalog))
+            cmd += ["--catalog", str(cat)]
+        start = time.perf_counter()
+        proc = subprocess.Popen(
+            cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, bufsize=1 << 16
+        )
+        times: list[float] = []
+        last_state = b""
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            if line.startswith(b'{"type":"RECORD"'):
+                times.append(time.perf_counter() - start)
+            elif line.startswith(b'{"type":"STATE"'):
+                last_state = line
+        _, status, usage = os.wait4(proc.pid, 0)
+        elapsed = time.perf_counter() - start
+    if status != 0:
+        raise SystemExit(f"tap failed (status {status}) for {config}")
+    state = json.loads(last_state)["value"] if last_state else {}
+    return {
+        "times": times,
+        "elapsed": elapsed,
+        "rss_mb": usage.ru_maxrss / 1024,
+        "state_bytes": len(json.dumps(state, separators=(",", ":"))),
+    }
+
+
+def catalog_for(config: dict, streams: set[str]) -> dict:
+    from tap_auth0.tap import TapAuth0
+
+    catalog = TapAuth0(config=config).catalog_dict
+    for entry in catalog["streams"]:
+        for md in entry["metadata"]:
+            if md["breadcrumb"] == []:
+                md["metadata"]["selected"] = entry["tap_stream_id"] in streams
+    return catalog
+
+
+def steady_rate(times: list[float], skip: int) -> float:
+    """Records/s after the first `skip` records (the burst), measured between arrivals."""
+    if len(times) <= skip + 1:
+        return len(times) / times[-1] if times else 0.0
+    return (len(times) - 1 - skip) / (times[-1] - times[skip])
+
+
+def bench_profiles(quick: bool) -> list[str]:
+    rows = [
+        "| profile | mode | records | records/s (steady) | % of sustained | 429s / requests "
+        "| users listed/s |",
+        "|---|---|---:|---:|---:|---:|---:|",
+    ]
+    seconds = 12 if quick else 30
+    for name, burst, rate in PROFILES:
+        users = 3000
+        with Sandbox(
+            SandboxConfig(
+                users=users,
+                seed=11,
+                latency_ms=150,
+                rate_limit_burst=burst,
+                rate_limit_per_second=rate,
+                **CREDS,
+            )
+        ) as sb:
+            ids = [u["user_id"] for u in sb.truth()]
+            base = {"domain": sb.base_url, **CREDS}
+            listing_rate = None
+            for mode, conc in (("concurrent (8)", 8), ("one at a time", 1)):
+                # Long enough that the burst is a small part of it.
+                count = int(burst + rate * seconds) if conc > 1 else int(min(rate, 6.5) * seconds)
+                config = {**base, "user_ids": ids[:count], "max_concurrency": conc}
+                time.sleep(burst / rate + 0.5)  # let the bucket refill between runs
+                sb.reset_stats()
+                result = run_tap(config)
+                stats = sb.stats()
+                got = len(result["times"])
+                assert got == count, f"{got} of {count} records"
+                measured = steady_rate(result["times"], skip=burst if conc > 1 else 0)
+                requests = stats["by_endpoint"].get("GET /api/v2/users/{id}", 0)
+                throttled = stats.get("rate_limited", 0)
+                if listing_rate is None:
+                    time.sleep(burst / rate + 0.5)
+                    n_list = min(users, int(100 * rate * seconds / 2))
+                    lconf = {**base, "page_size": 100}
+                    sb.reset_stats()
+                    cat = catalog_for(lconf, {"users"})
+                    res = run_tap(lconf, catalog=cat)
+                    listed = len(res["times"])
+                    listing_rate = listed / res["times"][-1] if listed else 0
+                    del n_list
+                rows.append(
+                    f"| {name} | {mode} | {got} | {measured:.2f} | {100 * measured / rate:.0f}% "
+                    f"| {throttled} / {requests} ({100 * throttled / max(requests, 1):.1f}%) "
+                    f"| {listing_rate:.0f} |"
+                )
+                print(rows[-1], flush=True)
+    return rows
+
+
+def bench_output_path(n: int) -> list[str]:
+    """Records/s of post_process → conformance → writer, stdout to /dev/null."""
+    from singer_sdk.helpers._typing import TypeConformanceLevel
+    from singer_sdk.singerlib.encoding import SimpleSingerWriter
+
+    from tap_auth0.output import BufferedMsgSpecWriter
+    from tap_auth0.sandbox.data import generate_users  # type: ignore[attr-defined]
+    from tap_auth0.tap import TapAuth0
+
+    users = generate_users(n, seed=3)
+    rows = [
+        "| writer | conformance | records/s | µs/record |",
+        "|---|---|---:|---:|",
+    ]
+    combos = [
+        ("SDK default (json)", SimpleSingerWriter, TypeConformanceLevel.RECURSIVE),
+        ("msgspec, flush per record", None, TypeConformanceLevel.RECURSIVE),
+        ("msgspec, flush at STATE (chosen)", BufferedMsgSpecWriter, TypeConformanceLevel.RECURSIVE),
+        ("msgspec, flush at STATE", BufferedMsgSpecWriter, TypeConformanceLevel.ROOT_ONLY),
+        ("msgspec, flush at STATE", BufferedMsgSpecWriter, TypeConformanceLevel.NONE),
+    ]
+    from singer_sdk.contrib.msgspec import MsgSpecWriter
+
+    for label, writer, level in combos:
+        writer = writer or MsgSpecWriter
+        tap = TapAuth0(config={"domain": "acme.us.auth0.com", **CREDS})
+        tap.message_writer = writer()  # type: ignore[misc]
+        stream = tap.streams["users"]
+        stream.TYPE_CONFORMANCE_LEVEL = level
+        devnull = open(os.devnull, "w")  # noqa: SIM115
+        copies = [dict(u) for u in users]
+        start = time.perf_counter()
+        with redirect_stdout(devnull):
+            for rec in copies:
+                out = stream.post_process(rec)
+                stream._write_record_message(out)
+                stream._increment_stream_state(out, context=None)
+            sys.stdout.flush()
+        elapsed = time.perf_counter() - start
+        devnull.close()
+        rows.append(f"| {label} | {level.name} | {n / elapsed:,.0f} | {1e6 * elapsed / n:.1f} |")
+        print(rows[-1], flush=True)
+    return rows
+
+
+def bench_scale(sizes: list[int]) -> list[str]:
+    rows = [
+        "| users | records | elapsed s | records/s end to end | peak RSS MB | STATE bytes |",
+        "|---:|---:|---:|---:|---:|---:|",
+    ]
+    for n in sizes:
+        with Sandbox(SandboxConfig(users=n, seed=5, **CREDS)) as sb:
+            config = {"domain": sb.base_url, **CREDS}
+            res = run_tap(config, catalog=catalog_for(config, {"users"}))
+            got = len(res["times"])
+            assert got == n, f"{got} of {n}"
+            rows.append(
+                f"| {n:,} | {got:,} | {res['elapsed']:.1f} | {got / res['elapsed']:,.0f} "
+                f"| {res['rss_mb']:.0f} | {res['state_bytes']} |"
+            )
+            print(rows[-1], flush=True)
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smaller sizes, shorter runs")
+    parser.add_argument("--only", choices=["profiles", "output", "scale"], default=None)
+    args = parser.parse_args()
+    out = io.StringIO()
+    sections = []
+    if args.only in (None, "profiles"):
+        sections.append(("Rate profiles, 150 ms latency", bench_profiles(args.quick)))
+    if args.only in (None, "output"):
+        n = 20_000 if args.quick else 100_000
+        sections.append((f"Output path, {n:,} records, one core", bench_output_path(n)))
+    if args.only in (None, "scale"):
+        sizes = [5_000, 20_000] if args.quick else [20_000, 100_000]
+        sections.append(("Users stream, no latency, no limit", bench_scale(sizes)))
+    for title, rows in sections:
+        out.write(f"\n### {title}\n\n" + "\n".join(rows) + "\n")
+    print(out.getvalue())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,213 @@
+"""Sandbox -> tap-auth0 -> Meltano -> target-duckdb / target-postgres / target-jsonl.
+
+Each loader test does what a user does: a full ``meltano run``, then changes in the
+tenant, then a second ``meltano run`` that Meltano resumes from its saved state. It checks
+that every sandbox user landed with the right values, and that the second run wrote
+exactly the changed and new users - plus the unchanged users the tap deliberately
+re-reads from its look-back window (``lookback_seconds``, 300 s) below the bookmark.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from .conftest import (
+    LOOKBACK_SECONDS,
+    ROOT,
+    USERS,
+    MeltanoRunner,
+    js,
+    query,
+    sqlalchemy_url,
+    ts,
+)
+
+SCALARS = (
+    "email",
+    "email_verified",
+    "name",
+    "nickname",
+    "given_name",
+    "family_name",
+    "logins_count",
+    "blocked",
+    "last_ip",
+)
+TIMESTAMPS = ("created_at", "updated_at", "last_login")
+JSON_FIELDS = ("user_metadata", "app_metadata")
+
+
+def assert_matches_truth(rows: list[dict[str, Any]], truth: list[dict], table: str) -> None:
+    """One row per sandbox user, with the sandbox's values."""
+    ids = [r["user_id"] for r in rows]
+    assert len(ids) == len(set(ids)), f"{table}: duplicate user_id rows"
+    by_id = {r["user_id"]: r for r in rows}
+    truth_ids = {u["user_id"] for u in truth}
+    assert set(by_id) == truth_ids, (
+        f"{table}: {len(truth_ids - set(by_id))} users missing "
+        f"(e.g. {sorted(truth_ids - set(by_id))[:3]}), "
+        f"{len(set(by_id) - truth_ids)} unexpected"
+    )
+    mismatches = []
+    for u in truth:
+        row = by_id[u["user_id"]]
+        for f in SCALARS:
+            if row.get(f) != u.get(f):
+                mismatches.append((u["user_id"], f, u.get(f), row.get(f)))
+        for f in TIMESTAMPS:
+            if ts(row.get(f)) != ts(u.get(f)):
+                mismatches.append((u["user_id"], f, u.get(f), row.get(f)))
+        for f in JSON_FIELDS:
+            if (js(row.get(f)) or None) != (u.get(f) or None):
+                mismatches.append((u["user_id"], f, u.get(f), row.get(f)))
+        conns = [i.get("connection") for i in js(row.get("identities")) or []]
+        if conns != [i.get("connection") for i in u.get("identities", [])]:
+            mismatches.append((u["user_id"], "identities", u.get("identities"), conns))
+    assert not mismatches, f"{table}: {len(mismatches)} value mismatches, e.g. {mismatches[:5]}"
+
+
+def change_tenant(sandbox: Any) -> tuple[set[str], set[str], set[str]]:
+    """Update 5 users, create 2. Returns (changed+new ids, look-back window ids, all)."""
+    before = sandbox.truth()
+    newest = max(ts(u["updated_at"]) for u in before)
+    window = {
+        u["user_id"]
+        for u in before
+        if ts(u["updated_at"]) >= newest - timedelta(seconds=LOOKBACK_SECONDS)
+    }
+    ids = [u["user_id"] for u in before]
+    touched = [ids[i] for i in (0, 7, 1000, 2222, len(ids) - 1)]
+    for n, uid in enumerate(touched):
+        sandbox.update_user(uid, name=f"E2E Renamed {n}", user_metadata={"e2e": n})
+    sandbox.update_user(touched[0], email="e2e.changed@example.com")
+    created = [
+        sandbox.create_user(
+            email=f"e2e.new{n}@example.com",
+            name=f"E2E New {n}",
+            connection="Username-Password-Authentication",
+        )["user_id"]
+        for n in range(2)
+    ]
+    changed = set(touched) | set(created)
+    return changed, window - changed, changed | window
+
+
+def rewritten(before: list[dict], after: list[dict]) -> set[str]:
+    """Users whose row is new or got a new _sdc_batched_at in the second run."""
+    old = {r["user_id"]: str(r["_sdc_batched_at"]) for r in before}
+    return {r["user_id"] for r in after if old.get(r["user_id"]) != str(r["_sdc_batched_at"])}
+
+
+def bookmark(meltano: MeltanoRunner, loader: str) -> Any:
+    state = meltano.state(loader)
+    return ts(state["singer_state"]["bookmarks"]["users"]["replication_key_value"])
+
+
+def full_then_incremental(
+    sandbox: Any, meltano: MeltanoRunner, loader: str, kind: str, target: str, schema: str
+) -> None:
+    users_sql = f'SELECT * FROM "{schema}".users'
+    detail_sql = f'SELECT * FROM "{schema}".user_detail'
+
+    # run 1: everything
+    meltano("run", "tap-auth0", loader)
+    truth = sandbox.truth()
+    assert len(truth) == USERS
+    users1, detail1 = query(kind, target, users_sql, detail_sql)
+    assert_matches_truth(users1, truth, f"{schema}.users")
+    assert_matches_truth(detail1, truth, f"{schema}.user_detail")
+    assert bookmark(meltano, loader) == max(ts(u["updated_at"]) for u in truth)
+
+    # the tenant changes; run 2 resumes from Meltano's state
+    changed, window, expected = change_tenant(sandbox)
+    meltano("run", "tap-auth0", loader)
+    truth = sandbox.truth()
+    assert len(truth) == USERS + 2
+    users2, detail2 = query(kind, target, users_sql, detail_sql)
+    assert_matches_truth(users2, truth, f"{schema}.users")
+    assert_matches_truth(detail2, truth, f"{schema}.user_detail")
+    for table, before, after in (("users", users1, users2), ("user_detail", detail1, detail2)):
+        got = rewritten(before, after)
+        assert got == expected, (
+            f"{schema}.{table}: run 2 wrote {len(got)} users, expected the {len(changed)} "
+            f"changed/new + {len(window)} look-back; missing {sorted(expected - got)[:5]}, "
+            f"unexpected {sorted(got - expected)[:5]}"
+        )
+    assert bookmark(meltano, loader) == max(ts(u["updated_at"]) for u in truth)
+
+
+def test_duckdb_full_then_incremental(sandbox: Any, meltano: MeltanoRunner) -> None:
+    full_then_incremental(
+        sandbox, meltano, "target-duckdb", "duckdb", meltano.env["TAP_AUTH0_DUCKDB_PATH"], "auth0"
+    )
+
+
+def test_postgres_full_then_incremental(
+    sandbox: Any, meltano: MeltanoRunner, pg_uri: str, pg_schema: str
+) -> None:
+    meltano.env["TAP_AUTH0_PG_URI"] = sqlalchemy_url(pg_uri)
+    meltano.env["TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA"] = pg_schema
+    full_then_incremental(sandbox, meltano, "target-postgres", "postgres", pg_uri, pg_schema)
+
+
+def test_jsonl_full(sandbox: Any, meltano: MeltanoRunner) -> None:
+    meltano("run", "tap-auth0", "target-jsonl")
+    out = Path(meltano.env["TAP_AUTH0_JSONL_DIR"])
+    truth_ids = {u["user_id"] for u in sandbox.truth()}
+    for stream in ("users", "user_detail"):
+        lines = (out / f"{stream}.jsonl").read_text().splitlines()
+        ids = [js(line)["user_id"] for line in lines]
+        assert len(ids) == len(truth_ids), f"{stream}.jsonl: {len(ids)} lines"
+        assert set(ids) == truth_ids
+
+
+def test_meltano_config_test(sandbox: Any, meltano: MeltanoRunner) -> None:
+    ok = meltano("config", "test", "tap-auth0")
+    assert "Plugin configuration is valid" in ok.stdout + ok.stderr
+    meltano.env["TAP_AUTH0_CLIENT_SECRET"] = "wrong"
+    bad = meltano("config", "test", "tap-auth0", check=False)
+    assert bad.returncode != 0
+    assert "wrong" not in bad.stdout + bad.stderr, "client secret leaked into the output"
+
+
+def test_bad_credentials_fail_the_run(sandbox: Any, meltano: MeltanoRunner) -> None:
+    meltano.env["TAP_AUTH0_CLIENT_SECRET"] = "wrong"
+    proc = meltano("run", "tap-auth0", "target-duckdb", check=False)
+    assert proc.returncode != 0
+    assert "tap-auth0" in proc.stdout + proc.stderr
+
+
+def test_demo_script(tmp_path: Path) -> None:
+    """`make demo`'s script, on a small tenant, in a scratch output dir and systemdb."""
+    from .conftest import _need_meltano
+
+    _need_meltano()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MELTANO_")}
+    env["MELTANO_DATABASE_URI"] = f"sqlite:///{tmp_path / 'meltano.db'}"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "scripts" / "demo.py"),
+            "--users",
+            "300",
+            "--output",
+            str(tmp_path / "out"),
+        ],
+        env=env,
+        cwd=ROOT,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-4000:]
+    assert "MISMATCH" not in out and "UNEXPECTED" not in out, out[-4000:]
+    assert "OK: run 2 extracted the 7 changed/new users" in out, out[-4000:]
+    assert (tmp_path / "out" / "demo.duckdb").exists()
