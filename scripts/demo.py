@@ -307,7 +307,7 @@ def main(argv: list[str] | None = None) -> int:
             record_counts(log2),
             sandbox.admin("GET", "truth"),
         )
-        print(f"  bookmark now: {bookmark(env)}")
+        print(f"\n  bookmark now: {bookmark(env)}")
 
         heading("Done")
         stats = sandbox.admin("GET", "stats")

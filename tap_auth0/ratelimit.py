@@ -17,9 +17,20 @@ import time
 import typing as t
 from dataclasses import dataclass
 
-# Keep this many tokens in the bucket so concurrent clients of the tenant are not starved
-# and our own in-flight requests that the headers do not yet reflect have room.
+# Keep this many tokens in a large bucket so our in-flight requests that the headers do
+# not yet reflect have room; a tiny bucket (free tier: 2) cannot spare a whole token.
 RESERVE_TOKENS = 1.0
+SMALL_BUCKET = 10
+# Auth0's documented sustained rates by bucket size, used until our own measurement is
+# ready (then the measurement wins): free 2 burst 2/s; Essentials Read Users 40 burst
+# 500/min; Enterprise 50 burst 16/s; 10 burst is Essentials' other endpoints (150/min)
+# or Enterprise non-production (2/s), so take the lower.
+DOCUMENTED_RATES = {2: 2.0, 10: 2.0, 40: 500 / 60, 50: 16.0}
+# On a 429 our estimate was too high, whatever produced it.
+BACKOFF_FACTOR = 0.85
+# Answers showing a full bucket while we were pacing mean the estimate is too low.
+SPEEDUP_FACTOR = 1.25
+MAX_RATE = 1000.0
 # Pace at this fraction of the measured refill rate: measurement noise must not tip us
 # over the limit.
 RATE_SAFETY = 0.97
@@ -67,6 +78,8 @@ class RateScheduler:
         self.rate: float | None = None
         self._blocked_until = 0.0
         self._inflight = 0
+        self._pacing = False
+        self._rate_source = "none"
         self._completed = 0
         self._samples: collections.deque[tuple[float, int, int, int]] = collections.deque()
         # Figures for logs and the benchmark.
@@ -101,13 +114,15 @@ class RateScheduler:
             # Until the first answer tells us the budget, send one request at a time.
             return 0.0 if self._inflight == 0 else 0.05
         tokens = self._current_tokens(now)
-        if tokens >= 1.0 + RESERVE_TOKENS:
+        reserve = RESERVE_TOKENS if self.capacity > SMALL_BUCKET else 0.0
+        if tokens >= 1.0 + reserve:
             return 0.0
+        self._pacing = True
         rate = self.rate
         if not rate:
             # Budget known but refill not yet measured: go one at a time, slowly.
             return 0.0 if self._inflight == 0 and tokens >= 1.0 else 0.1
-        return (1.0 + RESERVE_TOKENS - tokens) / (rate * RATE_SAFETY)
+        return (1.0 + reserve - tokens) / (rate * RATE_SAFETY)
 
     def _current_tokens(self, now: float) -> float:
         assert self._tokens is not None and self.capacity is not None
@@ -132,6 +147,9 @@ class RateScheduler:
                 self.throttled += 1
                 self._tokens = 0.0
                 self._tokens_at = now
+                if self.rate:
+                    self.rate *= BACKOFF_FACTOR
+                self._samples.clear()
                 self._block_until_reset(now, parsed)
             self._cond.notify_all()
 
@@ -145,12 +163,22 @@ class RateScheduler:
             self._samples.popleft()
         measured = self._measure_rate()
         if measured is not None:
-            self.rate = measured
-        elif self.rate is None and h.remaining < h.limit:
-            # First guess from the reset time, pessimistic by a second of rounding.
-            seconds_to_full = h.reset - self._wall() + 1.0
-            if seconds_to_full > 0:
-                self.rate = (h.limit - h.remaining) / seconds_to_full
+            self.rate, self._rate_source = min(measured, MAX_RATE), "measured"
+            return
+        if self.rate is None:
+            if h.limit in DOCUMENTED_RATES:
+                self.rate, self._rate_source = DOCUMENTED_RATES[h.limit], "documented"
+            elif h.remaining < h.limit and h.reset - self._wall() + 1.0 > 0:
+                # From the reset time, pessimistic by a second of rounding.
+                self.rate = (h.limit - h.remaining) / (h.reset - self._wall() + 1.0)
+                self._rate_source = "reset header"
+            else:
+                self.rate, self._rate_source = max(h.limit / 60.0, 0.5), "guess"
+        elif self._pacing and h.remaining >= h.limit - 1 and h.limit < 100_000:
+            # We waited, yet the bucket was (nearly) full: we are leaving budget unused.
+            self.rate = min(self.rate * SPEEDUP_FACTOR, MAX_RATE)
+            self._rate_source = "adjusted"
+        self._pacing = False
 
     def _measure_rate(self) -> float | None:
         """Refill = tokens regained + tokens spent, over a window where the bucket was
@@ -180,5 +208,6 @@ class RateScheduler:
                 "throttled": self.throttled,
                 "capacity": self.capacity,
                 "rate": round(self.rate, 3) if self.rate else None,
+                "rate_source": self._rate_source,
                 "waited_seconds": round(self.waited_seconds, 3),
             }

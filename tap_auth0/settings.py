@@ -177,6 +177,32 @@ CONFIG_SCHEMA = th.PropertiesList(
         description="Retries for 5xx, timeouts, connection resets and 429s per request.",
     ),
     th.Property(
+        "users_extraction",
+        th.StringType,
+        default="search",
+        allowed_values=list(EXTRACTION_MODES),
+        title="Users extraction",
+        description=(
+            "`search` (List Users, incremental), `export` (a user export job: the whole "
+            "tenant as one file, with deletes), or `auto` (export for a first full sync of a "
+            "large tenant, search otherwise)."
+        ),
+    ),
+    th.Property(
+        "export_timeout_seconds",
+        th.IntegerType,
+        default=3600,
+        title="Export timeout",
+        description="Longest wait for a user export job to complete.",
+    ),
+    th.Property(
+        "auto_export_threshold",
+        th.IntegerType,
+        default=50000,
+        title="Auto export threshold",
+        description="In `auto` mode, a first sync of at least this many users uses export.",
+    ),
+    th.Property(
         "include_idp_tokens",
         th.BooleanType,
         default=False,
@@ -362,6 +388,9 @@ class Settings:
     request_timeout: int
     max_retries: int
     include_idp_tokens: bool
+    users_extraction: str = "search"
+    export_timeout_seconds: int = 3600
+    auto_export_threshold: int = 50000
 
     @property
     def uses_client_credentials(self) -> bool:
@@ -412,7 +441,25 @@ def parse_settings(config: t.Mapping[str, t.Any]) -> Settings:
                 f"Setting 'max_requests_per_second' must be greater than 0 (got {rps!r})"
             )
 
+    mode = _optional_str(config, "users_extraction") or "search"
+    if mode not in EXTRACTION_MODES:
+        raise ConfigError(
+            f"Setting 'users_extraction' must be one of {', '.join(EXTRACTION_MODES)} "
+            f"(got {mode!r})"
+        )
     search_query = _optional_str(config, "search_query")
+    if mode == "export":
+        for name in ("search_query", "fields", "start_date"):
+            if config.get(name) not in (None, "", []):
+                raise ConfigError(
+                    f"Setting '{name}' cannot be honoured by users_extraction=export "
+                    "(export jobs take no query, projection or date filter); unset it or "
+                    "use users_extraction=search or auto"
+                )
+        if sort != "updated_at:1":
+            raise ConfigError(
+                "Setting 'sort' must stay updated_at:1 with users_extraction=export"
+            )
     connection = _optional_str(config, "connection")
     if connection and '"' in connection:
         raise ConfigError(f"Setting 'connection' must be a connection name (got {connection!r})")
@@ -442,4 +489,7 @@ def parse_settings(config: t.Mapping[str, t.Any]) -> Settings:
         request_timeout=_int_setting(config, "request_timeout", 60, 1, 3600),
         max_retries=_int_setting(config, "max_retries", 8, 0, 100),
         include_idp_tokens=_bool_setting(config, "include_idp_tokens", False),
+        users_extraction=mode,
+        export_timeout_seconds=_int_setting(config, "export_timeout_seconds", 3600, 10, 86400),
+        auto_export_threshold=_int_setting(config, "auto_export_threshold", 50000, 0, 10**9),
     )

@@ -1,0 +1,96 @@
+"""The shared scheduler: learns the bucket from headers, paces, stops on 429 until reset."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from tap_auth0.ratelimit import RateScheduler
+
+
+class FakeTime:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def clock(self) -> float:
+        return self.now
+
+    def wall(self) -> float:
+        return 1_700_000_000.0 + self.now
+
+
+def headers(limit, remaining, reset):
+    return {
+        "x-ratelimit-limit": str(limit),
+        "x-ratelimit-remaining": str(remaining),
+        "x-ratelimit-reset": str(int(reset)),
+    }
+
+
+def test_first_request_alone_until_budget_known():
+    ft = FakeTime()
+    s = RateScheduler(clock=ft.clock, wall=ft.wall)
+    assert s._wait_needed(ft.now) == 0
+    s.acquire()
+    assert s._wait_needed(ft.now) > 0, "a second request waits for the first answer"
+    s.release(headers(50, 49, ft.wall() + 1), 200)
+    assert s._wait_needed(ft.now) == 0
+    assert s.capacity == 50 and s.rate == 16.0, "documented Enterprise rate as the prior"
+
+
+def test_spends_burst_then_paces_at_rate():
+    ft = FakeTime()
+    s = RateScheduler(clock=ft.clock, wall=ft.wall)
+    s.acquire()
+    s.release(headers(50, 2, ft.wall() + 3), 200)
+    s.acquire()
+    wait = s._wait_needed(ft.now)
+    assert wait > 0, "bucket nearly empty: keep one token in reserve"
+    assert wait < 0.2, "about one token's refill at 16/s"
+    ft.now += 1.0  # 16 tokens refill
+    assert s._wait_needed(ft.now) == 0
+
+
+def test_measures_an_undocumented_rate():
+    ft = FakeTime()
+    s = RateScheduler(clock=ft.clock, wall=ft.wall)
+    remaining = 5
+    for i in range(40):
+        s.acquire()
+        ft.now += 0.25  # we send 4/s; the bucket refills 5/s → remaining rises 0.25/step
+        remaining_now = min(19, int(remaining + (i + 1) * 0.25))
+        s.release(headers(20, remaining_now, ft.wall() + 2), 200)
+    assert s.rate is not None and 4.5 < s.rate < 5.5
+    assert s.snapshot()["rate_source"] == "measured"
+
+
+def test_429_blocks_every_thread_until_reset():
+    s = RateScheduler()
+    s.acquire()
+    s.release(headers(50, 0, time.time() + 1.0), 429)
+    assert s.throttled == 1
+    done: list[float] = []
+    t0 = time.time()
+    reset_at = int(t0 + 1.0)
+
+    def worker():
+        s.acquire()
+        done.append(time.time())
+
+    threads = [threading.Thread(target=worker) for _ in range(3)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(5)
+    assert len(done) == 3
+    assert min(done) >= reset_at - 0.01
+
+
+def test_max_requests_per_second_cap():
+    ft = FakeTime()
+    s = RateScheduler(4.0, clock=ft.clock, wall=ft.wall)
+    s.acquire()
+    s.release(headers(1_000_000, 1_000_000, ft.wall()), 200)
+    assert abs(s._wait_needed(ft.now) - 0.25) < 1e-6
+    ft.now += 0.25
+    assert s._wait_needed(ft.now) == 0
