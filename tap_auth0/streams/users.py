@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections
+import time
 import typing as t
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
@@ -10,6 +11,7 @@ from datetime import datetime, timedelta, timezone
 from tap_auth0.client import Auth0Stream
 from tap_auth0.errors import Auth0APIError, ConfigError
 from tap_auth0.schemas import load_schema
+from tap_auth0.streams.export import ExportJob
 from tap_auth0.streams.keyset import KeysetScan
 from tap_auth0.streams.query import combine, connection_clause, iso_ms
 
@@ -52,7 +54,10 @@ class UsersStream(Auth0Stream):
         else:
             self.replication_key = "updated_at"
         self.last_scan: KeysetScan | None = None
+        self.last_export: ExportJob | None = None
         self.window_end: str | None = None
+        self.mode: str | None = None
+        self._exporting = False
 
     # -- query building -------------------------------------------------------------------
     def base_query(self) -> str | None:
@@ -84,17 +89,18 @@ class UsersStream(Auth0Stream):
         return None
 
     def _fetch(
-        self, q: str, sort: str, include_totals: bool
+        self, q: str | None, sort: str, include_totals: bool, per_page: int | None = None
     ) -> tuple[list[dict[str, t.Any]], int | None]:
         s = self.settings
         params: dict[str, t.Any] = {
-            "q": q,
             "sort": sort,
             "page": 0,
-            "per_page": s.page_size,
+            "per_page": per_page or s.page_size,
             "search_engine": "v3",
             "include_totals": "true" if include_totals else "false",
         }
+        if q:
+            params["q"] = q
         params.update(projection(s.fields, s.include_fields, USERS_REQUIRED_FIELDS))
         try:
             body = self.http.get_json("/users", params)
@@ -177,20 +183,103 @@ class UsersStream(Auth0Stream):
                 st.emitted,
             )
 
+    # -- extraction mode ------------------------------------------------------------------
+    def resolve_mode(self, context: t.Mapping[str, t.Any] | None) -> tuple[str, str]:
+        """`auto`: an export job for a first full sync of a large tenant (a few requests
+        instead of one per 100 users); search for incremental runs, small tenants and
+        settings an export cannot honour."""
+        s = self.settings
+        if s.users_extraction != "auto":
+            return s.users_extraction, f"users_extraction={s.users_extraction}"
+        blockers = [
+            name
+            for name, value in (
+                ("search_query", s.search_query),
+                ("fields", s.fields),
+                ("start_date", s.start_date),
+                ("sort", s.sort_field != "updated_at"),
+            )
+            if value
+        ]
+        if blockers:
+            return "search", f"{', '.join(blockers)} cannot be honoured by an export"
+        if self.replication_key and self.get_starting_replication_key_value(context):
+            return "search", "incremental run (a bookmark exists)"
+        _, total = self._fetch(self.base_query(), "updated_at:1", True, per_page=1)
+        if total is None:
+            return "search", "the tenant did not report a user count"
+        if total >= s.auto_export_threshold:
+            return "export", f"first sync of {total:,} users >= {s.auto_export_threshold:,}"
+        return "search", f"first sync of {total:,} users < {s.auto_export_threshold:,}"
+
+    def iter_export(self) -> t.Iterator[dict[str, t.Any]]:
+        s = self.settings
+        # Changes after this instant may be missing from the file: the next (search) run
+        # starts here, minus the look-back.
+        end = iso_ms(datetime.now(timezone.utc))
+        job = ExportJob(
+            self.http,
+            logger=self.logger,
+            timeout_seconds=s.export_timeout_seconds,
+            connection=s.connection,
+        )
+        self.last_export = job
+        self._exporting = True
+        count = 0
+        try:
+            for record in job.records():
+                count += 1
+                yield record
+        finally:
+            self._exporting = False
+        self.logger.info(
+            "Exported %s users in %d API requests and %d download(s)",
+            f"{count:,}",
+            job.requests,
+            job.downloads,
+        )
+        self.window_end = end
+
+    def _increment_stream_state(self, latest_record: dict, *, context: t.Any = None) -> None:
+        # An export file is not ordered by updated_at: its records must not move the
+        # bookmark; a complete export sets it once, at the end.
+        if self._exporting:
+            return
+        super()._increment_stream_state(latest_record, context=context)
+
     def get_records(self, context: t.Mapping[str, t.Any] | None) -> t.Iterable[dict]:
         self.window_end = None
+        mode, reason = self.resolve_mode(context)
+        self.mode = mode
+        self.logger.info("Extracting users by %s (%s)", mode, reason)
         detail = self.detail_stream
+        version = None
+        if mode == "export":
+            # Every record of a full export carries one table version; ACTIVATE_VERSION
+            # at the end lets targets drop the users deleted in Auth0.
+            version = int(time.time() * 1000)
+            self._stream_version = version
+            if detail is not None:
+                detail._stream_version = version
+            source = self.iter_export()
+        else:
+            source = self.iter_users(context)
         if detail is None:
-            yield from self.iter_users(context)
+            yield from source
         else:
             # A user is handed to the SDK (and so to the bookmark) only after its detail
             # was emitted: an interrupted run never leaves a detail behind the bookmark.
             detail.begin()
-            yield from detail.fetch_along(self.iter_users(context))
+            yield from detail.fetch_along(source)
             detail.end()
         # Runs after the SDK has counted the last record into the state.
         if self.window_end:
             self._complete_window(context, self.window_end)
+        if version is not None and self.window_end:
+            if self.selected:
+                self._write_activate_version_message(version)
+            if detail is not None:
+                detail._write_activate_version_message(version)
 
     @property
     def detail_stream(self) -> UserDetailStream | None:
