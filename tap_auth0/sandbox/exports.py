@@ -294,10 +294,9 @@ class ExportJobs:
         return [(f["name"], f.get("export_as") or f["name"]) for f in spec]
 
     def _build(self, job: Job) -> None:
-        data = gzip.compress(render(job.fmt, job.docs, job.columns), compresslevel=5, mtime=0)
-        if job.truncate:
-            data = data[: max(10, len(data) * 2 // 3)]
-        job.payload = data
+        job.payload = gzip.compress(
+            render(job.fmt, job.docs, job.columns), compresslevel=5, mtime=0
+        )
         job.docs = []
         job.ready.set()
 

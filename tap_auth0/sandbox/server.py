@@ -218,9 +218,12 @@ class Sandbox:
         if job is None:
             return Response(status, error.encode(), "application/xml")
         assert job.payload is not None
+        payload = job.payload
+        if job.truncate:  # a cut transfer: the file is whole, this download is not
+            payload = payload[: max(10, len(payload) * 2 // 3)]
         return Response(
             200,
-            job.payload,
+            payload,
             "application/gzip",
             {"ETag": f'"{job.id}"', "Accept-Ranges": "bytes"},
             chunks=64 * 1024,
