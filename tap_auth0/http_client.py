@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import random
+import re
 import threading
 import time
 import typing as t
@@ -35,6 +36,24 @@ MAX_BACKOFF_SECONDS = 30.0
 MAX_THROTTLE_RETRIES = 60
 CONNECT_RETRIES = 3
 USER_AGENT = "tap-auth0 (Singer tap; +https://hub.meltano.com)"
+# Every secret any client of this process knows (settings, minted tokens): the console
+# entry point redacts its one-line errors with them, whatever built the message.
+_KNOWN_SECRETS: set[str] = set()
+# A secret shorter than this is redacted only as a whole word: "T" must not mangle "GET".
+SHORT_SECRET = 8
+_SSL_REASON = re.compile(r"\[SSL(?:: [A-Z_]+)?\] [^(]+")
+
+
+def redact_secrets(text: str, secrets: t.Iterable[str] | None = None) -> str:
+    """`text` with every known secret (or those given) replaced by `***`."""
+    for secret in sorted(_KNOWN_SECRETS if secrets is None else secrets, key=len, reverse=True):
+        if not secret or secret not in text:
+            continue
+        if len(secret) >= SHORT_SECRET:
+            text = text.replace(secret, "***")
+        else:
+            text = re.sub(rf"(?<![A-Za-z0-9]){re.escape(secret)}(?![A-Za-z0-9])", "***", text)
+    return text
 
 
 def _auth0_error(resp: requests.Response) -> tuple[str, str | None]:
@@ -80,6 +99,7 @@ class Auth0HTTP:
         self._sleep = sleep
         self.tokens: TokenProvider | None = None
         self._secrets: set[str] = {s for s in (settings.access_token, settings.client_secret) if s}
+        _KNOWN_SECRETS.update(self._secrets)
         self._lock = threading.Lock()
         self.retried = 0
         self.token_renewals_on_401 = 0
@@ -88,17 +108,15 @@ class Auth0HTTP:
     def register_secret(self, value: str) -> None:
         if value:
             self._secrets.add(value)
+            _KNOWN_SECRETS.add(value)
 
     def redact(self, text: str) -> str:
-        for secret in self._secrets:
-            if secret and secret in text:
-                text = text.replace(secret, "***")
-        return text
+        return redact_secrets(text, self._secrets)
 
     # -- public calls -------------------------------------------------------------------
     def get_json(self, path: str, params: t.Mapping[str, t.Any] | None = None) -> t.Any:
         resp = self.send("GET", f"{self.api_base}{path}", params=params)
-        return self._json(resp, path)
+        return self._json(resp, f"GET /api/v2{path}")
 
     def get_user(
         self, user_id: str, params: t.Mapping[str, t.Any] | None = None
@@ -108,14 +126,14 @@ class Auth0HTTP:
         resp = self.send("GET", f"{self.api_base}{path}", params=params, allow=(404,))
         if resp.status_code == 404:
             return None
-        body = self._json(resp, "/users/{id}")
+        body = self._json(resp, "GET /api/v2/users/{id}")
         if not isinstance(body, dict):
             raise Auth0APIError(f"GET /api/v2/users/{{id}} answered {type(body).__name__}")
         return body
 
     def post_json(self, path: str, body: t.Mapping[str, t.Any]) -> t.Any:
         resp = self.send("POST", f"{self.api_base}{path}", json_body=body)
-        return self._json(resp, path)
+        return self._json(resp, f"POST /api/v2{path}")
 
     def mint_token(self, *, client_id: str, client_secret: str, audience: str) -> dict:
         url = f"{self.base_url}/oauth/token"
@@ -137,7 +155,7 @@ class Auth0HTTP:
                 f"Bad credentials: {self.host}/oauth/token refused 'client_id'/"
                 f"'client_secret' ({resp.status_code}: {message})"
             )
-        body = self._json(resp, "/oauth/token")
+        body = self._json(resp, "POST /oauth/token")
         if not isinstance(body, dict):
             raise AuthError("/oauth/token answered something other than a JSON object")
         return body
@@ -238,9 +256,15 @@ class Auth0HTTP:
                     status=status,
                 )
             message, code = _auth0_error(resp)
+            hint = ""
+            if status == 404:
+                hint = (
+                    f"; check 'domain': {self.host} has no Auth0 Management API there "
+                    "(use the tenant's Auth0 domain, e.g. acme.us.auth0.com)"
+                )
             raise Auth0APIError(
                 self.redact(
-                    f"{label}: Auth0 answered {status}{' ' + code if code else ''}: {message}"
+                    f"{label}: Auth0 answered {status}{' ' + code if code else ''}: {message}{hint}"
                 ),
                 status=status,
                 error_code=code,
@@ -269,7 +293,12 @@ class Auth0HTTP:
         delay = min(MAX_BACKOFF_SECONDS, 0.5 * 2 ** (failures - 1))
         delay *= random.uniform(0.5, 1.0)
         self.logger.warning(
-            "%s: %s; retry %d/%d in %.1fs", label, reason, failures, self.max_retries, delay
+            "%s: %s; retry %d/%d in %.1fs",
+            label,
+            self.redact(reason),
+            failures,
+            self.max_retries,
+            delay,
         )
         self._sleep(delay)
 
@@ -281,9 +310,11 @@ class Auth0HTTP:
         if "Connection refused" in text:
             return "connection refused; check 'domain'"
         if isinstance(exc, requests.exceptions.SSLError):
-            return f"TLS verification failed ({self.redact(text)[:200]})"
+            found = _SSL_REASON.search(text)
+            detail = found.group(0).strip() if found else text
+            return f"TLS failed ({self.redact(detail)[:200]}); check 'domain' and its port"
         if isinstance(exc, requests.exceptions.Timeout):
-            return "timed out"
+            return f"timed out after {self.timeout}s (setting 'request_timeout')"
         return self.redact(f"{type(exc).__name__}: {text}")[:300]
 
     def _json(self, resp: requests.Response, what: str) -> t.Any:

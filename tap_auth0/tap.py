@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import signal
 import sys
 import typing as t
+from pathlib import Path
 
 import click
 from singer_sdk import Tap
@@ -12,6 +15,7 @@ from singer_sdk.tap_base import CliTestOptionValue
 
 from tap_auth0.client import connect
 from tap_auth0.errors import ConfigError, TapAuth0Error
+from tap_auth0.http_client import redact_secrets
 from tap_auth0.output import BufferedMsgSpecWriter
 from tap_auth0.settings import CONFIG_SCHEMA, Settings, parse_settings
 from tap_auth0.streams import UserDetailStream, UsersStream
@@ -110,20 +114,77 @@ class TapAuth0(Tap):
         return [UsersStream(self), UserDetailStream(self)]
 
 
+_FILE_OPTIONS = ("--config", "--state", "--catalog")
+
+
+def _check_input_files(argv: list[str]) -> None:
+    """A missing or non-JSON --config/--state/--catalog file is a configuration mistake:
+    one line naming the option, not the SDK's traceback."""
+    pairs: list[tuple[str, str]] = []
+    args = iter(argv)
+    for arg in args:
+        name, _, value = arg.partition("=")
+        if name not in _FILE_OPTIONS:
+            continue
+        if not value:
+            value = next(args, "")
+        if value and not (name == "--config" and value == "ENV"):
+            pairs.append((name, value))
+    for name, value in pairs:
+        path = Path(value)
+        if not path.is_file():
+            raise ConfigError(f"{name} {value}: no such file")
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{name} {value}: cannot be read ({exc})") from None
+        except json.JSONDecodeError as exc:
+            raise ConfigError(
+                f"{name} {value} is not valid JSON ({exc.msg}, line {exc.lineno} "
+                f"column {exc.colno})"
+            ) from None
+        if not isinstance(data, dict):
+            raise ConfigError(f"{name} {value} must hold a JSON object")
+
+
+def _termination_signal(exc: SystemExit) -> int | None:
+    """The signal number when the SDK's SIGTERM/SIGINT handler raised this exit."""
+    tb = exc.__traceback__
+    signum = None
+    while tb is not None:
+        frame = tb.tb_frame
+        if frame.f_code.co_name == "_handle_termination":
+            value = frame.f_locals.get("signum")
+            signum = value if isinstance(value, int) else signum
+        tb = tb.tb_next
+    return signum
+
+
 def cli() -> None:
     """Console script: Auth0 and config failures become one line and an exit code."""
     command = TapAuth0.cli
     try:
+        _check_input_files(sys.argv[1:])
         command.main(prog_name="tap-auth0", standalone_mode=False)
     except TapAuth0Error as exc:
-        message = str(exc)
-        if TapAuth0._http is not None:
-            message = TapAuth0._http.redact(message)
+        # Every secret this process knows (settings, minted tokens) is redacted, whatever
+        # built the message (an error body may echo a token or the client secret).
+        message = redact_secrets(str(exc))
         sys.stderr.write(f"tap-auth0: error: {message}\n")
         sys.stderr.flush()
         sys.exit(exc.exit_code)
-    except SystemExit:
-        raise
+    except SystemExit as exc:
+        signum = _termination_signal(exc)
+        if signum is None:
+            raise
+        # The SDK wrote a final STATE and exits 0: an interrupted sync must not look
+        # complete to an orchestrator.
+        sys.stderr.write(
+            f"tap-auth0: error: stopped by {signal.Signals(signum).name}; the next run "
+            "resumes from the last STATE emitted\n"
+        )
+        sys.stderr.flush()
+        sys.exit(128 + signum)
     except KeyboardInterrupt:
         sys.exit(130)
     sys.exit(0)

@@ -1,0 +1,346 @@
+"""Interruptions: the real `tap-auth0` killed at many points, each time resumed from the
+last STATE it emitted; nothing may be lost.
+
+Each attempt is the console script reading a sandbox, its stdout read line by line. At
+the kill point it gets SIGKILL (no chance to flush or clean up). The next attempt starts
+from the last complete STATE line of the killed one. Only what a target could have
+committed counts for a killed attempt: its records up to that last STATE (records after
+it may be lost with the target's uncommitted batch). The union of those and of the final,
+complete attempt must be every user of the tenant, for `users` and for `user_detail`.
+`lookback_seconds` is 0 so that the look-back cannot hide a bookmark that ran ahead.
+"""
+
+from __future__ import annotations
+
+import re
+import signal
+import threading
+import time
+import typing as t
+from collections import Counter
+from dataclasses import dataclass, field
+
+import pytest
+
+from tap_auth0.sandbox import Sandbox, SandboxConfig
+from tests.hardening.support import (
+    Attempt,
+    Progress,
+    Trigger,
+    record_ids,
+    report,
+    run_streamed,
+)
+
+STREAMS = ("users", "user_detail")
+USERS = 2200  # STATE every 1000 users: resume points at 1000 and 2000
+SEED = 24  # the 300-user bulk import (one updated_at) spans users 905..1204 of the scan
+TIE = 300
+CLIENT_ID, CLIENT_SECRET = "hardening-id", "hardening-secret-0123456789"
+QUIET = {
+    "latency_ms": 0,
+    "rate_limit_burst": 0,
+    "rate_limit_per_second": 0,
+    "fault_5xx_rate": 0.0,
+    "fault_reset_rate": 0.0,
+    "token_lifetime": 86400,
+}
+
+
+@pytest.fixture(scope="module")
+def sb() -> t.Iterator[Sandbox]:
+    cfg = SandboxConfig(
+        users=USERS,
+        seed=SEED,
+        tie_group_size=TIE,
+        client_id=CLIENT_ID,
+        client_secret=CLIENT_SECRET,
+    )
+    with Sandbox(cfg) as sandbox:
+        yield sandbox
+
+
+@pytest.fixture
+def box(sb: Sandbox) -> t.Iterator[Sandbox]:
+    """The module's sandbox, quiet again (knobs, token hook) after each test."""
+    yield sb
+    sb.configure(**QUIET)
+    sb.tokens.__dict__.pop("mint", None)
+
+
+def config(sb: Sandbox) -> dict[str, t.Any]:
+    return {
+        "domain": sb.base_url,
+        "client_id": CLIENT_ID,
+        "client_secret": CLIENT_SECRET,
+        "lookback_seconds": 0,
+    }
+
+
+def tie_value(sb: Sandbox) -> str:
+    value, size = Counter(u["updated_at"] for u in sb.truth()).most_common(1)[0]
+    assert size >= TIE
+    return value
+
+
+# -- kill triggers --------------------------------------------------------------------------
+def users_at_least(n: int) -> Trigger:
+    return lambda p: p.counts["users"] >= n
+
+
+def details_ahead(n: int) -> Trigger:
+    """Inside detail fetching: >= n details emitted and some of their users not yet."""
+    return lambda p: p.counts["user_detail"] >= n and p.counts["user_detail"] > p.counts["users"]
+
+
+def at_state(k: int) -> Trigger:
+    return lambda p: p.states >= k and p.last is not None and p.last["type"] == "STATE"
+
+
+def first_line(kind: str, stream: str | None = None) -> Trigger:
+    def check(p: Progress) -> bool:
+        m = p.last
+        return m is not None and m["type"] == kind and (stream is None or m["stream"] == stream)
+
+    return check
+
+
+def in_tie_group(value: str, k: int) -> Trigger:
+    """After the k-th user of the bulk-import group (inside the tie scan)."""
+    seen = {"n": 0, "lines": -1}
+
+    def check(p: Progress) -> bool:
+        m = p.last
+        if p.lines != seen["lines"] and m and m["type"] == "RECORD" and m["stream"] == "users":
+            seen["lines"] = p.lines
+            seen["n"] += m["record"]["updated_at"] == value
+        return seen["n"] >= k
+
+    return check
+
+
+def past_tie_group(value: str) -> Trigger:
+    """The first user after the bulk-import group: between a tie scan and the next page."""
+
+    def check(p: Progress) -> bool:
+        m = p.last
+        return bool(
+            m
+            and m["type"] == "RECORD"
+            and m["stream"] == "users"
+            and m["record"]["updated_at"] > value
+            and p.counts["users"] > 1000
+        )
+
+    return check
+
+
+def armed(sb: Sandbox, after_users: int, knobs: dict[str, t.Any], pattern: str) -> Trigger:
+    """Once `after_users` users are out, turn `knobs` on; fire at the next stderr line
+    matching `pattern` (the tap waiting for a 429 reset, backing off after a 5xx...)."""
+    regex = re.compile(pattern)
+    st = {"mark": None}
+    lock = threading.Lock()
+
+    def check(p: Progress) -> bool:
+        with lock:
+            if st["mark"] is None:
+                if p.counts["users"] < after_users:
+                    return False
+                st["mark"] = len(p.stderr)
+                sb.configure(**knobs)
+                return False
+            return any(regex.search(line) for line in p.stderr[st["mark"] :])
+
+    return check
+
+
+def hook_mints(sb: Sandbox, fire_at: int, hold: float, before: t.Callable[[], None] | None = None):
+    """Count token mints; from the `fire_at`-th on, set the event and hold the mint open
+    `hold` seconds, so the kill lands while the tap is renewing its token."""
+    event = threading.Event()
+    original = type(sb.tokens).mint.__get__(sb.tokens)
+    count = {"n": 0}
+
+    def mint(scopes: str, lifetime: float) -> str:
+        count["n"] += 1
+        if count["n"] >= fire_at:
+            event.set()
+            time.sleep(hold)
+        return original(scopes, lifetime)
+
+    sb.tokens.mint = mint  # type: ignore[method-assign]
+    return event, count
+
+
+# -- the resume loop ---------------------------------------------------------------------------
+def never(p: Progress) -> bool:
+    return False
+
+
+@dataclass
+class KillPoint:
+    name: str
+    # One trigger per killed attempt (made from the sandbox); then a run to completion.
+    triggers: list[t.Callable[[Sandbox], Trigger]]
+    knobs: dict[str, t.Any] = field(default_factory=dict)
+    # Kill inside the token endpoint, on the tap's second mint: "ahead" (renewal before
+    # expiry, tiny token lifetime) or "401" (every token expired mid-run).
+    renewal: str | None = None
+
+
+def run_with_kills(
+    cfg: dict[str, t.Any],
+    triggers: list[Trigger],
+    *,
+    state: dict | None = None,
+    sig: int = signal.SIGKILL,
+    externals: list[threading.Event] | None = None,
+) -> list[Attempt]:
+    """Kill attempt i when triggers[i] holds (or externals[i] is set), resuming each from
+    its last STATE; then run to completion."""
+    attempts: list[Attempt] = []
+    for i in range(len(triggers) + 1):
+        last = i == len(triggers)
+        external = externals[i] if externals and i < len(externals) else None
+        attempt = run_streamed(
+            cfg,
+            state=state,
+            trigger=None if last else triggers[i],
+            sig=sig,
+            external=external,
+        )
+        attempts.append(attempt)
+        if last:
+            assert attempt.returncode == 0, attempt.stderr[-3000:]
+            assert not attempt.partial_tail
+            break
+        assert attempt.fired, f"attempt {i + 1} ended (rc {attempt.returncode}) before its kill"
+        assert attempt.returncode == -sig, attempt.stderr[-2000:]
+        state = attempt.last_state or state
+    return attempts
+
+
+def assert_nothing_lost(sb: Sandbox, attempts: list[Attempt]) -> dict[str, int]:
+    """Committed records of killed attempts + the final run == the tenant. Returns how
+    many records were emitted more than once (re-read after a resume)."""
+    truth = {u["user_id"] for u in sb.truth()}
+    got: dict[str, set[str]] = {s: set() for s in STREAMS}
+    emitted: Counter = Counter()
+    for i, attempt in enumerate(attempts):
+        final = i == len(attempts) - 1
+        for s in STREAMS:
+            got[s] |= record_ids(attempt.msgs if final else attempt.committed(), s)
+        emitted.update(m["stream"] for m in attempt.msgs if m["type"] == "RECORD")
+    for s in STREAMS:
+        missing = truth - got[s]
+        assert not missing, f"{s}: {len(missing)} users lost, e.g. {sorted(missing)[:3]}"
+        assert got[s] == truth, f"{s}: {len(got[s] - truth)} unknown user ids"
+    state = attempts[-1].last_state
+    assert state is not None
+    newest = max(u["updated_at"] for u in sb.truth())
+    assert state["bookmarks"]["users"]["replication_key_value"] >= newest
+    return {s: emitted[s] - len(truth) for s in STREAMS}
+
+
+def describe(attempts: list[Attempt]) -> str:
+    parts = []
+    for a in attempts[:-1]:
+        n = sum(m["type"] == "RECORD" for m in a.msgs)
+        cut = ", cut line" if a.partial_tail else ""
+        parts.append(f"killed after {n} records{cut} -> resume from {_bookmark(a)}")
+    return "; ".join(parts)
+
+
+def _bookmark(attempt: Attempt) -> str:
+    state = attempt.last_state
+    value = (state or {}).get("bookmarks", {}).get("users", {}).get("replication_key_value")
+    return str(value) if value else "the start"
+
+
+KILL_POINTS = [
+    KillPoint("before-any-record", [lambda sb: first_line("SCHEMA", "user_detail")]),
+    KillPoint("first-detail-record", [lambda sb: first_line("RECORD", "user_detail")]),
+    KillPoint("listing-first-pages", [lambda sb: users_at_least(150)]),
+    KillPoint("right-after-first-state", [lambda sb: at_state(1)]),
+    KillPoint("inside-tie-group", [lambda sb: in_tie_group(tie_value(sb), 150)]),
+    KillPoint("between-tie-group-and-next-page", [lambda sb: past_tie_group(tie_value(sb))]),
+    KillPoint("listing-after-state", [lambda sb: users_at_least(1450)]),
+    KillPoint(
+        "inside-detail-fetching-with-latency",
+        [lambda sb: details_ahead(1300)],
+        knobs={"latency_ms": 3},
+    ),
+    KillPoint(
+        "during-token-renewal-ahead-of-expiry",
+        [lambda sb: never],
+        knobs={"token_lifetime": 1, "latency_ms": 2},
+        renewal="ahead",
+    ),
+    KillPoint("during-token-renewal-after-401-expired", [lambda sb: never], renewal="401"),
+    KillPoint(
+        "waiting-for-429-reset",
+        [
+            lambda sb: armed(
+                sb, 1100, {"rate_limit_burst": 2, "rate_limit_per_second": 5}, r"\(429\)"
+            )
+        ],
+    ),
+    KillPoint(
+        "backing-off-after-5xx",
+        [lambda sb: armed(sb, 1200, {"fault_5xx_rate": 0.3}, r"retry \d+/")],
+    ),
+    KillPoint(
+        "backing-off-after-connection-reset",
+        [lambda sb: armed(sb, 600, {"fault_reset_rate": 0.3}, r"retry \d+/")],
+    ),
+    KillPoint("after-last-user-before-final-state", [lambda sb: users_at_least(USERS)]),
+    KillPoint(
+        "three-kills-in-a-row",
+        [
+            lambda sb: users_at_least(1300),
+            lambda sb: users_at_least(300),
+            lambda sb: users_at_least(900),
+        ],
+    ),
+]
+
+
+@pytest.mark.parametrize("point", KILL_POINTS, ids=lambda p: p.name)
+def test_sigkill_then_resume_loses_nothing(box: Sandbox, point: KillPoint) -> None:
+    sb = box
+    started = time.monotonic()
+    if point.knobs:
+        sb.configure(**point.knobs)
+    triggers = [make(sb) for make in point.triggers]
+    externals = None
+    if point.renewal is not None:
+        event, _ = hook_mints(sb, fire_at=2, hold=0.5)
+        externals = [event]
+        if point.renewal == "401":
+            triggers = [expire_tokens_at(sb, 1100)]
+    attempts = run_with_kills(config(sb), triggers, externals=externals)
+    reread = assert_nothing_lost(sb, attempts)
+    report(
+        f"SIGKILL {point.name}: {describe(attempts)}; nothing lost (re-read "
+        f"{reread['users']} users, {reread['user_detail']} details; "
+        f"{time.monotonic() - started:.1f}s)"
+    )
+
+
+def expire_tokens_at(sb: Sandbox, users: int) -> Trigger:
+    """Expire every token once `users` users are out (the tap must renew on the 401)."""
+    done = threading.Event()
+
+    def check(p: Progress) -> bool:
+        if not done.is_set() and p.counts["users"] >= users:
+            done.set()
+            sb.expire_tokens()
+        return False
+
+    return check
+
+
+@pytest.mark.skip(reason="export mode (users_extraction=export) lands with the lead's change")
+def test_sigkill_during_export_download_then_resume(box: Sandbox) -> None:
+    """Placeholder: kill while the export file downloads, resume, union == truth."""
