@@ -1,0 +1,26 @@
+"""The Singer SDK's standard tap tests, against a sandbox started for this module."""
+
+from __future__ import annotations
+
+import atexit
+
+from singer_sdk.testing import SuiteConfig, get_tap_test_class
+
+from tap_auth0.sandbox import Sandbox, SandboxConfig
+from tap_auth0.tap import TapAuth0
+
+# The SDK builds its test class at import time, so the sandbox must exist by then.
+_SANDBOX = Sandbox(SandboxConfig(users=400, seed=13, client_id="ID", client_secret="S"))
+_SANDBOX.start()
+atexit.register(_SANDBOX.stop)
+
+TestTapAuth0 = get_tap_test_class(
+    TapAuth0,
+    config={
+        "domain": _SANDBOX.base_url,
+        "client_id": "ID",
+        "client_secret": "S",
+        "start_date": "2020-01-01T00:00:00Z",
+    },
+    suite_config=SuiteConfig(max_records_limit=250),
+)
