@@ -27,6 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tap_auth0.sandbox import Sandbox, SandboxConfig  # noqa: E402
+from tests.integration.harness import catalog_selecting  # noqa: E402
 
 TAP = str(Path(sys.executable).with_name("tap-auth0"))
 PROFILES = [
@@ -113,17 +114,6 @@ class HighWaterMark:
         self._thread.join()
 
 
-def catalog_for(config: dict, streams: set[str]) -> dict:
-    from tap_auth0.tap import TapAuth0
-
-    catalog = TapAuth0(config=config).catalog_dict
-    for entry in catalog["streams"]:
-        for md in entry["metadata"]:
-            if md["breadcrumb"] == []:
-                md["metadata"]["selected"] = entry["tap_stream_id"] in streams
-    return catalog
-
-
 class ServerCounter:
     """Samples the sandbox's count of successful Get a User answers over time: the rate
     the tenant sees, unaffected by how the tap buffers its output."""
@@ -191,7 +181,7 @@ def bench_profiles(quick: bool) -> list[str]:
                 time.sleep(burst / rate + 0.5)  # let the bucket refill between runs
                 sb.reset_stats()
                 with ServerCounter(sb) as counter:
-                    result = run_tap(config, catalog=catalog_for(config, {"user_detail"}))
+                    result = run_tap(config, catalog=catalog_selecting(config, {"user_detail"}))
                 stats = sb.stats()
                 got = len(result["times"])
                 assert got == count, f"{got} of {count} records"
@@ -203,7 +193,7 @@ def bench_profiles(quick: bool) -> list[str]:
                     n_list = min(users, int(100 * rate * seconds / 2))
                     lconf = {**base, "page_size": 100}
                     sb.reset_stats()
-                    cat = catalog_for(lconf, {"users"})
+                    cat = catalog_selecting(lconf, {"users"})
                     res = run_tap(lconf, catalog=cat)
                     listed = len(res["times"])
                     listing_rate = listed / res["times"][-1] if listed else 0
@@ -272,7 +262,7 @@ def bench_scale(sizes: list[int]) -> list[str]:
     for n in sizes:
         with Sandbox(SandboxConfig(users=n, seed=5, **CREDS)) as sb:
             config = {"domain": sb.base_url, **CREDS}
-            res = run_tap(config, catalog=catalog_for(config, {"users"}))
+            res = run_tap(config, catalog=catalog_selecting(config, {"users"}))
             got = len(res["times"])
             assert got == n, f"{got} of {n}"
             rows.append(
@@ -293,7 +283,7 @@ def bench_export(n: int) -> list[str]:
         for mode in ("export", "search"):
             config = {"domain": sb.base_url, **CREDS, "users_extraction": mode}
             sb.reset_stats()
-            res = run_tap(config, catalog=catalog_for(config, {"users"}))
+            res = run_tap(config, catalog=catalog_selecting(config, {"users"}))
             stats = sb.stats()
             api = sum(v for k, v in stats["by_endpoint"].items() if "/api/v2/" in k)
             got = len(res["times"])

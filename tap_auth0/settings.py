@@ -317,7 +317,7 @@ def parse_user_ids(value: t.Any) -> list[str] | None:
     return list(dict.fromkeys(ids)) or None
 
 
-def _parse_datetime(value: t.Any, setting: str) -> datetime | None:
+def parse_datetime(value: t.Any, setting: str) -> datetime | None:
     if value in (None, ""):
         return None
     if isinstance(value, datetime):
@@ -327,9 +327,8 @@ def _parse_datetime(value: t.Any, setting: str) -> datetime | None:
         try:
             dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
         except ValueError:
-            raise ConfigError(
-                f"Setting '{setting}' is not an ISO 8601 date or date-time: {text!r}"
-            ) from None
+            what = setting if " " in setting else f"Setting '{setting}'"
+            raise ConfigError(f"{what} is not an ISO 8601 date or date-time: {text!r}") from None
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=timezone.utc)
     return dt.astimezone(timezone.utc)
@@ -457,9 +456,7 @@ def parse_settings(config: t.Mapping[str, t.Any]) -> Settings:
                     "use users_extraction=search or auto"
                 )
         if sort != "updated_at:1":
-            raise ConfigError(
-                "Setting 'sort' must stay updated_at:1 with users_extraction=export"
-            )
+            raise ConfigError("Setting 'sort' must stay updated_at:1 with users_extraction=export")
     connection = _optional_str(config, "connection")
     if connection and '"' in connection:
         raise ConfigError(f"Setting 'connection' must be a connection name (got {connection!r})")
@@ -470,7 +467,7 @@ def parse_settings(config: t.Mapping[str, t.Any]) -> Settings:
         client_id=client_id,
         client_secret=client_secret,
         audience=audience,
-        start_date=_parse_datetime(config.get("start_date"), "start_date"),
+        start_date=parse_datetime(config.get("start_date"), "start_date"),
         page_size=_int_setting(config, "page_size", 100, 1, 100),
         include_totals=_bool_setting(config, "include_totals", True),
         sort_field=sort.split(":")[0],

@@ -19,37 +19,13 @@ import msgspec
 import requests
 
 from tap_auth0.errors import Auth0APIError, ConfigError, NetworkError
+from tap_auth0.schemas import load_schema
 
 if t.TYPE_CHECKING:
     from tap_auth0.http_client import Auth0HTTP
 
-# Every field of the user object, so export records have the same shape as search ones.
-EXPORT_FIELDS = (
-    "user_id",
-    "email",
-    "email_verified",
-    "username",
-    "phone_number",
-    "phone_verified",
-    "created_at",
-    "updated_at",
-    "identities",
-    "app_metadata",
-    "user_metadata",
-    "picture",
-    "name",
-    "nickname",
-    "given_name",
-    "family_name",
-    "locale",
-    "multifactor",
-    "multifactor_last_modified",
-    "last_ip",
-    "last_login",
-    "last_password_reset",
-    "logins_count",
-    "blocked",
-)
+# Every field of the user schema, so export records have the same shape as search ones.
+EXPORT_FIELDS = tuple(load_schema("user")["properties"])
 CHUNK = 64 * 1024
 DOWNLOAD_ATTEMPTS = 4
 MAX_POLL_SECONDS = 30.0

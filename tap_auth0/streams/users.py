@@ -11,6 +11,7 @@ from datetime import datetime, timedelta, timezone
 from tap_auth0.client import Auth0Stream
 from tap_auth0.errors import Auth0APIError, ConfigError
 from tap_auth0.schemas import load_schema
+from tap_auth0.settings import parse_datetime
 from tap_auth0.streams.export import ExportJob
 from tap_auth0.streams.keyset import KeysetScan
 from tap_auth0.streams.query import combine, connection_clause, iso_ms
@@ -75,14 +76,8 @@ class UsersStream(Auth0Stream):
         if self.replication_key:
             bookmark = self.get_starting_replication_key_value(context)
             if bookmark:
-                try:
-                    value = datetime.fromisoformat(str(bookmark).replace("Z", "+00:00"))
-                except ValueError:
-                    raise ConfigError(
-                        f"State bookmark for 'users' is not a timestamp: {bookmark!r}"
-                    ) from None
-                if value.tzinfo is None:
-                    value = value.replace(tzinfo=timezone.utc)
+                value = parse_datetime(bookmark, "state bookmark of 'users'")
+                assert value is not None
                 return iso_ms(value - timedelta(seconds=s.lookback_seconds))
         if s.start_date:
             return iso_ms(s.start_date)
