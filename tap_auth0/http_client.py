@@ -35,6 +35,9 @@ MAX_BACKOFF_SECONDS = 30.0
 # budget for them is larger than for failures.
 MAX_THROTTLE_RETRIES = 60
 CONNECT_RETRIES = 3
+# A request may outlive several short-lived tokens (waits for 429 resets, back-offs), so
+# it may renew more than once; but never after the token it just renewed to is refused.
+MAX_RENEWALS_PER_REQUEST = 3
 USER_AGENT = "tap-auth0 (Singer tap; +https://hub.meltano.com)"
 # Every secret any client of this process knows (settings, minted tokens): the console
 # entry point redacts its one-line errors with them, whatever built the message.
@@ -172,13 +175,16 @@ class Auth0HTTP:
         allow: tuple[int, ...] = (),
     ) -> requests.Response:
         """Send with retries: 429 waits for the reset, 5xx/timeouts/resets back off,
-        one 401 'Expired token' renews the token; other 4xx raise one-line errors."""
+        a 401 'Expired token' renews the token; other 4xx raise one-line errors."""
         failures = 0
         throttles = 0
-        renewed = False
-        token = self.tokens.token() if auth and self.tokens else None
+        renewals = 0
+        renewed_to: str | None = None
         label = f"{method} {urlsplit(url).path}"
         while True:
+            # The current token on every attempt: a retry after a wait must not carry a
+            # token that expired meanwhile (token() renews ahead of expiry).
+            token = self.tokens.token() if auth and self.tokens else None
             headers = {"Authorization": f"Bearer {token}"} if token else {}
             self.scheduler.acquire()
             try:
@@ -238,12 +244,17 @@ class Auth0HTTP:
                 continue
             if status == 401 and auth:
                 message, code = _auth0_error(resp)
-                if "expired" in message.lower() and self.tokens is not None and not renewed:
-                    renewed = True
+                if (
+                    "expired" in message.lower()
+                    and self.tokens is not None
+                    and token != renewed_to
+                    and renewals < MAX_RENEWALS_PER_REQUEST
+                ):
+                    renewals += 1
                     with self._lock:
                         self.token_renewals_on_401 += 1
                     self.logger.info("%s: token expired; renewing it once", label)
-                    token = self.tokens.renew(token or "")
+                    renewed_to = self.tokens.renew(token or "")
                     continue
                 raise self._auth_error(status, message, code)
             if status == 403 and auth:

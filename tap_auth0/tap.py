@@ -121,6 +121,9 @@ def _check_input_files(argv: list[str]) -> None:
     """A missing or non-JSON --config/--state/--catalog file is a configuration mistake:
     one line naming the option, not the SDK's traceback."""
     pairs: list[tuple[str, str]] = []
+    # Discovery and --about read no catalog or state (Meltano passes a catalog path it is
+    # about to write during discovery).
+    only_config = any(a in ("--discover", "--about") for a in argv)
     args = iter(argv)
     for arg in args:
         name, _, value = arg.partition("=")
@@ -128,6 +131,8 @@ def _check_input_files(argv: list[str]) -> None:
             continue
         if not value:
             value = next(args, "")
+        if only_config and name != "--config":
+            continue
         if value and not (name == "--config" and value == "ENV"):
             pairs.append((name, value))
     for name, value in pairs:
