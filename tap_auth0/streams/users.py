@@ -305,6 +305,7 @@ class UserDetailStream(Auth0Stream):
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         super().__init__(*args, **kwargs)
         self._started = False
+        self._counter: t.Any = None
         self.missing: list[str] = []
         self.fetched = 0
 
@@ -345,8 +346,14 @@ class UserDetailStream(Auth0Stream):
         if not self._started:
             self._started = True
             self._write_schema_message()
+        # The SDK's record_count metric, as for any stream it syncs itself.
+        self._counter = self.get_record_counter()
+        self._counter.__enter__()
 
     def end(self) -> None:
+        if self._counter is not None:
+            self._counter.__exit__(None, None, None)
+            self._counter = None
         self.logger.info(
             "user_detail: %d users fetched, %d missing (404)", self.fetched, len(self.missing)
         )
@@ -359,6 +366,8 @@ class UserDetailStream(Auth0Stream):
             return
         self.fetched += 1
         self._write_record_message(processed)
+        if self._counter is not None:
+            self._counter.increment()
 
     def get_records(self, context: t.Mapping[str, t.Any] | None) -> t.Iterable[dict]:
         """Direct mode (`user_ids`): fetch exactly those users, no listing."""
