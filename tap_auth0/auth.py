@@ -93,7 +93,10 @@ class ClientCredentials(TokenProvider):
         )
         value = body.get("access_token")
         if not isinstance(value, str) or not value:
-            raise AuthError("/oauth/token answered without an access_token")
+            raise AuthError(
+                f"POST /oauth/token on {self._http.host} answered without an access_token; "
+                "check 'domain' points at the tenant"
+            )
         try:
             lifetime = float(body.get("expires_in") or 86400)
         except (TypeError, ValueError):

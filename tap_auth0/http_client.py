@@ -69,8 +69,9 @@ def _auth0_error(resp: requests.Response) -> tuple[str, str | None]:
         message = body.get("message") or body.get("error_description") or body.get("error")
         code = body.get("errorCode") or (body.get("error") if "error_description" in body else None)
         if message:
-            return str(message), (str(code) if code else None)
-    text = " ".join(resp.text.split())[:160]
+            return redact_secrets(str(message)), (str(code) if code else None)
+    # Redact before cutting: a cut through a secret would leave a piece nothing matches.
+    text = redact_secrets(" ".join(resp.text.split()))[:160]
     return (text or resp.reason or "no body"), None
 
 
@@ -160,7 +161,10 @@ class Auth0HTTP:
             )
         body = self._json(resp, "POST /oauth/token")
         if not isinstance(body, dict):
-            raise AuthError("/oauth/token answered something other than a JSON object")
+            raise AuthError(
+                f"POST /oauth/token on {self.host} answered no JSON object; "
+                "check 'domain' points at the tenant"
+            )
         return body
 
     # -- the request loop -----------------------------------------------------------------
@@ -238,7 +242,8 @@ class Auth0HTTP:
                 message, _ = _auth0_error(resp)
                 if failures > self.max_retries:
                     raise RetriesExhausted(
-                        f"{label}: Auth0 answered {status} ({message}) {failures} times; giving up"
+                        f"{label}: Auth0 answered {status} ({message}) {failures} times; "
+                        f"giving up (setting 'max_retries' is {self.max_retries})"
                     )
                 self._retry_wait(failures, label, f"{status} {message}")
                 continue
@@ -261,7 +266,8 @@ class Auth0HTTP:
                 message, code = _auth0_error(resp)
                 raise self._auth_error(status, message, code)
             if 300 <= status < 400:
-                target = resp.headers.get("Location", "?")
+                # Where to, without the query (it may hold a signature or the token).
+                target = resp.headers.get("Location", "?").split("?", 1)[0]
                 raise Auth0APIError(
                     f"{label}: unexpected redirect ({status}) to {target}; check 'domain'",
                     status=status,
@@ -320,6 +326,8 @@ class Auth0HTTP:
                 return "the domain does not resolve (DNS); check 'domain'"
         if "Connection refused" in text:
             return "connection refused; check 'domain'"
+        if any(m in text for m in ("reset by peer", "Connection aborted", "RemoteDisconnected")):
+            return "the connection was closed without an answer"
         if isinstance(exc, requests.exceptions.SSLError):
             found = _SSL_REASON.search(text)
             detail = found.group(0).strip() if found else text
@@ -331,7 +339,7 @@ class Auth0HTTP:
     def _json(self, resp: requests.Response, what: str) -> t.Any:
         ctype = resp.headers.get("Content-Type", "")
         if ctype and "json" not in ctype.lower():
-            snippet = " ".join(resp.text.split())[:80]
+            snippet = redact_secrets(" ".join(resp.text.split()))[:80]
             raise Auth0APIError(
                 f"{what}: expected JSON from {self.host} but got "
                 f"{ctype} ({resp.status_code}): {snippet!r}; "

@@ -1,5 +1,6 @@
 """Streams, grouped by Auth0 resource."""
 
-from tap_auth0.streams.users import UserDetailStream, UsersStream
+from tap_auth0.streams.user_detail import UserDetailStream
+from tap_auth0.streams.users import UsersStream
 
 __all__ = ["UserDetailStream", "UsersStream"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import typing as t
 from datetime import datetime, timezone
 
 
@@ -42,3 +43,18 @@ def combine(*clauses: str | None) -> str:
 
 def connection_clause(name: str) -> str:
     return f"identities.connection:{quote(name)}"
+
+
+def projection(
+    fields: list[str] | None, include: bool, required: t.Sequence[str]
+) -> dict[str, str]:
+    """Auth0's fields/include_fields, widened so keys and bookmarks are always there."""
+    if not fields:
+        return {}
+    if include:
+        names = list(dict.fromkeys([*required, *fields]))
+        return {"fields": ",".join(names), "include_fields": "true"}
+    names = [f for f in fields if f not in required]
+    if not names:
+        return {}
+    return {"fields": ",".join(names), "include_fields": "false"}

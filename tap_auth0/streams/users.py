@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import collections
 import time
 import typing as t
-from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 
 from tap_auth0.client import Auth0Stream
@@ -14,26 +12,11 @@ from tap_auth0.schemas import load_schema
 from tap_auth0.settings import parse_datetime
 from tap_auth0.streams.export import ExportJob
 from tap_auth0.streams.keyset import KeysetScan
-from tap_auth0.streams.query import combine, connection_clause, iso_ms
+from tap_auth0.streams.query import combine, connection_clause, iso_ms, projection
 
 # Fields the tap itself needs, whatever projection the user asked for.
 USERS_REQUIRED_FIELDS = ("user_id", "updated_at", "created_at")
 PROGRESS_EVERY_PAGES = 20
-
-
-def projection(
-    fields: list[str] | None, include: bool, required: t.Sequence[str]
-) -> dict[str, str]:
-    """Auth0's fields/include_fields, widened so keys and bookmarks are always there."""
-    if not fields:
-        return {}
-    if include:
-        names = list(dict.fromkeys([*required, *fields]))
-        return {"fields": ",".join(names), "include_fields": "true"}
-    names = [f for f in fields if f not in required]
-    if not names:
-        return {}
-    return {"fields": ",".join(names), "include_fields": "false"}
 
 
 class UsersStream(Auth0Stream):
@@ -277,9 +260,10 @@ class UsersStream(Auth0Stream):
                 detail._write_activate_version_message(version)
 
     @property
-    def detail_stream(self) -> UserDetailStream | None:
+    def detail_stream(self) -> t.Any:
+        """The selected `user_detail` child (see user_detail.py), if any."""
         for child in self.child_streams:
-            if isinstance(child, UserDetailStream) and child.selected:
+            if hasattr(child, "fetch_along") and child.selected:
                 return child
         return None
 
@@ -288,109 +272,3 @@ class UsersStream(Auth0Stream):
 
     def get_child_context(self, record: dict, context: t.Any) -> dict:
         return {"user_id": record["user_id"]}
-
-
-class UserDetailStream(Auth0Stream):
-    """Get a User for every listed user (or for `user_ids`), several at a time."""
-
-    name = "user_detail"
-    path = "/users/{user_id}"
-    primary_keys = ("user_id",)
-    replication_key = None
-    parent_stream_type = UsersStream
-    # No per-user partitions: the state must not grow with the number of users.
-    state_partitioning_keys: t.ClassVar[list[str]] = []
-    schema = load_schema("user")
-
-    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._started = False
-        self._counter: t.Any = None
-        self.missing: list[str] = []
-        self.fetched = 0
-
-    def _params(self) -> dict[str, str]:
-        s = self.settings
-        return projection(s.user_detail_fields, s.user_detail_include_fields, ("user_id",))
-
-    def fetch_one(self, user_id: str) -> dict[str, t.Any] | None:
-        user = self.http.get_user(user_id, self._params())
-        if user is None:
-            self.missing.append(user_id)
-            self.logger.warning("User %s no longer exists (404); skipped", user_id)
-        return user
-
-    def fetch_along(self, users: t.Iterable[dict[str, t.Any]]) -> t.Iterator[dict[str, t.Any]]:
-        """Yield each user after emitting its detail, keeping up to max_concurrency
-        detail requests in flight while the listing goes on."""
-        workers = self.settings.max_concurrency
-        window = max(4 * workers, self.settings.page_size + workers)
-        pending: collections.deque[tuple[dict[str, t.Any], Future]] = collections.deque()
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="user_detail") as pool:
-            try:
-                for user in users:
-                    pending.append((user, pool.submit(self.fetch_one, user["user_id"])))
-                    while len(pending) >= window or (pending and pending[0][1].done()):
-                        parent, future = pending.popleft()
-                        self.emit(future.result())
-                        yield parent
-                while pending:
-                    parent, future = pending.popleft()
-                    self.emit(future.result())
-                    yield parent
-            finally:
-                for _, future in pending:
-                    future.cancel()
-
-    def begin(self) -> None:
-        if not self._started:
-            self._started = True
-            self._write_schema_message()
-        # The SDK's record_count metric, as for any stream it syncs itself.
-        self._counter = self.get_record_counter()
-        self._counter.__enter__()
-
-    def end(self) -> None:
-        if self._counter is not None:
-            self._counter.__exit__(None, None, None)
-            self._counter = None
-        self.logger.info(
-            "user_detail: %d users fetched, %d missing (404)", self.fetched, len(self.missing)
-        )
-
-    def emit(self, record: dict[str, t.Any] | None) -> None:
-        if record is None:
-            return
-        processed = self.post_process(record)
-        if processed is None:
-            return
-        self.fetched += 1
-        self._write_record_message(processed)
-        if self._counter is not None:
-            self._counter.increment()
-
-    def get_records(self, context: t.Mapping[str, t.Any] | None) -> t.Iterable[dict]:
-        """Direct mode (`user_ids`): fetch exactly those users, no listing."""
-        ids = self.settings.user_ids or []
-        if context and context.get("user_id"):
-            ids = [context["user_id"]]
-        workers = self.settings.max_concurrency
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="user_detail") as pool:
-            pending: collections.deque[tuple[str, Future]] = collections.deque()
-            it = iter(ids)
-            for uid in it:
-                pending.append((uid, pool.submit(self.http.get_user, uid, self._params())))
-                if len(pending) >= 4 * workers:
-                    yield from self._drain_one(pending)
-            while pending:
-                yield from self._drain_one(pending)
-
-    def _drain_one(self, pending: collections.deque) -> t.Iterator[dict[str, t.Any]]:
-        uid, future = pending.popleft()
-        user = future.result()
-        if user is None:
-            self.missing.append(uid)
-            self.logger.warning("Unknown user id %r (404 inexistent_user); skipped", uid)
-            return
-        self.fetched += 1
-        yield user

@@ -336,18 +336,20 @@ class StubServer:
 
 
 class FaultProxy(StubServer):
-    """Forwards to a sandbox until `fault` is set: then answers `fault(seen)` instead
-    (for /api/v2 only), so a stub-only failure can strike in the middle of a run."""
+    """Forwards to a sandbox; once `fault` is set, requests it answers (not None) get
+    that answer instead, so a stub-only failure can strike in the middle of a run."""
 
     def __init__(self, upstream: str) -> None:
         self.upstream = upstream
-        self.fault: Handler | None = None
+        self.fault: t.Callable[[Seen], Reply | None] | None = None
         self.session = requests.Session()
         super().__init__(self._handle)
 
     def _handle(self, seen: Seen) -> Reply:
-        if self.fault is not None and seen.path.startswith("/api/v2/"):
-            return self.fault(seen)
+        fault = self.fault
+        reply = fault(seen) if fault is not None else None
+        if reply is not None:
+            return reply
         keep = {"authorization", "content-type"}
         try:
             resp = self.session.request(
