@@ -22,8 +22,6 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-import requests
-
 TAP_BIN = str(Path(sys.executable).with_name("tap-auth0"))
 RUN_TIMEOUT = 120.0
 
@@ -145,6 +143,7 @@ def run_streamed(
     config: dict[str, t.Any],
     *,
     state: dict | None = None,
+    catalog: dict | None = None,
     trigger: Trigger | None = None,
     action: t.Callable[[subprocess.Popen], None] | None = None,
     sig: int = signal.SIGKILL,
@@ -159,6 +158,8 @@ def run_streamed(
         cmd = [TAP_BIN, "--config", str(write_json(Path(tmp), "config.json", config))]
         if state is not None:
             cmd += ["--state", str(write_json(Path(tmp), "state.json", state))]
+        if catalog is not None:
+            cmd += ["--catalog", str(write_json(Path(tmp), "catalog.json", catalog))]
         started = time.monotonic()
         proc = subprocess.Popen(
             cmd,
@@ -335,39 +336,35 @@ class StubServer:
         self.close()
 
 
-class FaultProxy(StubServer):
-    """Forwards to a sandbox; once `fault` is set, requests it answers (not None) get
-    that answer instead, so a stub-only failure can strike in the middle of a run."""
+def intercept(sb: t.Any, fault: t.Callable[[Seen], Reply | None]) -> t.Callable[[], None]:
+    """Let `fault` answer the sandbox's /api/v2 requests (None: the sandbox answers), for
+    failures the sandbox cannot produce (HTML, malformed JSON, 404...) in the middle of
+    a run. Patches the instance's `handle_api` (None from it = reset the connection);
+    returns the undo."""
+    from urllib.parse import urlencode
 
-    def __init__(self, upstream: str) -> None:
-        self.upstream = upstream
-        self.fault: t.Callable[[Seen], Reply | None] | None = None
-        self.session = requests.Session()
-        super().__init__(self._handle)
+    from tap_auth0.sandbox.messages import Response
 
-    def _handle(self, seen: Seen) -> Reply:
-        fault = self.fault
-        reply = fault(seen) if fault is not None else None
-        if reply is not None:
-            return reply
-        keep = {"authorization", "content-type"}
-        try:
-            resp = self.session.request(
-                seen.method,
-                self.upstream + seen.path,
-                data=seen.body or None,
-                headers={k: v for k, v in seen.headers.items() if k.lower() in keep},
-                timeout=30,
-                allow_redirects=False,
-            )
-        except requests.exceptions.ConnectionError:
-            return Reply(reset=True)
-        headers = {
-            k: v
-            for k, v in resp.headers.items()
-            if k.lower() == "content-type" or k.lower().startswith("x-ratelimit")
-        }
-        return Reply(resp.status_code, resp.content, headers)
+    original = type(sb).handle_api.__get__(sb)
+
+    def handle_api(req: t.Any) -> t.Any:
+        query = f"?{urlencode(req.query)}" if req.query else ""
+        reply = fault(Seen(req.method, req.path + query, req.headers, req.body))
+        if reply is None:
+            return original(req)
+        if reply.reset:
+            return None
+        body = reply.body
+        headers = dict(reply.headers)
+        ctype = headers.pop("Content-Type", "application/json; charset=utf-8")
+        if isinstance(body, (dict, list)):
+            body = json.dumps(body).encode()
+        elif isinstance(body, str):
+            body = body.encode()
+        return Response(reply.status, body, ctype, headers)
+
+    sb.handle_api = handle_api
+    return lambda: sb.__dict__.pop("handle_api", None)
 
 
 def free_port() -> int:

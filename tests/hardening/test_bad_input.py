@@ -3,7 +3,8 @@ last stderr line the user sees, the exit code, and that no traceback is shown.
 
 Exit codes: 0 ok, 2 configuration, 3 authentication/authorisation, 4 Auth0 API answer,
 5 network. Variable parts of a line are normalised before comparing: the sandbox/stub
-address ({base}, {host}), timestamps ({ts}) and temporary paths ({tmp}).
+address ({base}, {host}), timestamps ({ts}), temporary paths ({tmp}), user ids ({id}),
+export job ids ({job}) and where a cut download ended ({n}).
 
 The second table breaks a run in the middle (after the STATE at 1000 users): the run
 must fail with the pinned line, and resuming from its last STATE must yield the rest.
@@ -23,12 +24,12 @@ from tap_auth0.sandbox import Sandbox, SandboxConfig
 from tests.hardening.support import (
     JSON,
     RATE,
-    FaultProxy,
     Progress,
     Reply,
     Seen,
     StubServer,
     free_port,
+    intercept,
     last_stderr_line,
     record_ids,
     report,
@@ -69,6 +70,8 @@ def normalise(line: str, tmp: Path | None = None) -> str:
     line = re.sub(r"http://127\.0\.0\.1:\d+", "{base}", line)
     line = re.sub(r"127\.0\.0\.1:\d+", "{host}", line)
     line = re.sub(r"/api/v2/users/[^\s:]+", "/api/v2/users/{id}", line)
+    line = re.sub(r"\bjob_\w+", "{job}", line)
+    line = re.sub(r"after \d+ records", "after {n} records", line)  # where the cut falls
     return TS.sub("{ts}", line)
 
 
@@ -461,6 +464,21 @@ ROWS: list[Bad] = [
             )
         ),
     ),
+    Bad(
+        "export-job-failed",
+        lambda e: e.static(users_extraction="export"),
+        E + "Export job {job} failed: The export job failed: an internal error occurred.",
+        4,
+        fresh=lambda sb: sb.configure(export_fail=True, export_seconds=0.2),
+    ),
+    Bad(
+        "export-download-truncated",
+        lambda e: e.static(users_extraction="export"),
+        E + "Export job {job}: download failed 4 times (the file is truncated (gzip stream "
+        "ended early)) after {n} records",
+        4,
+        fresh=lambda sb: sb.configure(export_truncate=True, export_seconds=0.2),
+    ),
     # -- network (exit 5) -----------------------------------------------------------------------
     Bad(
         "connection-refused",
@@ -562,11 +580,11 @@ def test_the_table_is_broad() -> None:
 @dataclass
 class MidRun:
     id: str
-    fault: t.Callable[[Seen], Reply | None] | None  # what the proxy answers to listing requests
+    fault: t.Callable[[Seen], Reply | None] | None  # answers some requests instead
     expect: str
     code: int
     extra: dict[str, t.Any] = field(default_factory=dict)
-    expire_tokens: bool = False  # instead of a proxy fault: every token expires
+    expire_tokens: bool = False  # instead of a fault: every token expires
 
 
 def listing_only(reply: Reply) -> t.Callable[[Seen], Reply | None]:
@@ -645,34 +663,33 @@ def test_failure_mid_run_keeps_what_was_extracted(mid_sb: Sandbox, case: MidRun)
     """The fault strikes after the STATE at 1000 users: the run fails with the pinned
     line, and a run resumed from its last STATE delivers every remaining user."""
     sb = mid_sb
-    with FaultProxy(sb.base_url) as proxy:
-        config = {"domain": proxy.base_url, "access_token": TOKEN, **case.extra}
+    config = {"domain": sb.base_url, "access_token": TOKEN, **case.extra}
+    undo: list[t.Callable[[], None]] = []
 
-        def strike(proc: t.Any) -> None:
-            if case.expire_tokens:
-                sb.expire_tokens()
-            else:
-                proxy.fault = case.fault
+    def strike(proc: t.Any) -> None:
+        if case.expire_tokens:
+            sb.expire_tokens()
+        else:
+            assert case.fault is not None
+            undo.append(intercept(sb, case.fault))
 
-        def after_state(p: Progress) -> bool:
-            return p.states >= 1 and p.counts["users"] >= 1050
+    def after_state(p: Progress) -> bool:
+        return p.states >= 1 and p.counts["users"] >= 1050
 
+    try:
         failed = run_streamed(config, trigger=after_state, action=strike)
-        proxy.fault = None
-        assert failed.fired
-        line = normalise(last_stderr_line(failed.stderr))
-        assert (failed.returncode, line) == (case.code, case.expect), failed.stderr[-2000:]
-        assert "Traceback" not in failed.stderr
-        state = failed.last_state
-        assert state and state["bookmarks"]["users"].get("replication_key_value")
-        if case.expire_tokens:  # the static token is dead: resume with client credentials
-            config = {
-                "domain": proxy.base_url,
-                "client_id": CLIENT_ID,
-                "client_secret": CLIENT_SECRET,
-                "audience": sb.audience,
-            }
-        resumed = run_streamed(config, state=state)
+    finally:
+        for fn in undo:
+            fn()
+    assert failed.fired
+    line = normalise(last_stderr_line(failed.stderr))
+    assert (failed.returncode, line) == (case.code, case.expect), failed.stderr[-2000:]
+    assert "Traceback" not in failed.stderr
+    state = failed.last_state
+    assert state and state["bookmarks"]["users"].get("replication_key_value")
+    if case.expire_tokens:  # the static token is dead: resume with client credentials
+        config = {"domain": sb.base_url, "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET}
+    resumed = run_streamed(config, state=state)
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     truth = {u["user_id"] for u in sb.truth()}
     for stream in ("users", "user_detail"):

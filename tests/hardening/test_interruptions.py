@@ -45,6 +45,7 @@ QUIET = {
     "fault_5xx_rate": 0.0,
     "fault_reset_rate": 0.0,
     "token_lifetime": 86400,
+    "export_seconds": 2.0,
 }
 
 
@@ -67,6 +68,7 @@ def box(sb: Sandbox) -> t.Iterator[Sandbox]:
     yield sb
     sb.configure(**QUIET)
     sb.tokens.__dict__.pop("mint", None)
+    sb.__dict__.pop("handle_download", None)
 
 
 def config(sb: Sandbox) -> dict[str, t.Any]:
@@ -416,9 +418,41 @@ def test_sigterm_emits_a_final_state_and_resuming_loses_nothing(
     )
 
 
-@pytest.mark.skip(reason="export mode (users_extraction=export) lands with the lead's change")
-def test_sigkill_during_export_download_then_resume(box: Sandbox) -> None:
-    """Placeholder: kill while the export file downloads, resume, union == truth."""
+def hold_downloads(sb: Sandbox, hold: float) -> threading.Event:
+    """Set the event when the tap asks for the export file, and answer `hold` s later."""
+    event = threading.Event()
+    original = type(sb).handle_download.__get__(sb)
+
+    def handle_download(req: t.Any) -> t.Any:
+        event.set()
+        time.sleep(hold)
+        return original(req)
+
+    sb.handle_download = handle_download  # type: ignore[method-assign]
+    return event
+
+
+@pytest.mark.parametrize("where", ["waiting-for-the-file", "mid-file"])
+def test_sigkill_during_an_export_download_then_resume(box: Sandbox, where: str) -> None:
+    """users_extraction=export: killed while the export file downloads, then resumed."""
+    sb = box
+    started = time.monotonic()
+    sb.configure(export_seconds=0.3)
+    cfg = {**config(sb), "users_extraction": "export"}
+    if where == "mid-file":
+        triggers, externals = [users_at_least(700)], None
+    else:
+        triggers, externals = [never], [hold_downloads(sb, 1.0)]
+
+    def calm() -> None:
+        sb.__dict__.pop("handle_download", None)
+
+    attempts = run_with_kills(cfg, triggers, externals=externals, calm=calm)
+    reread = assert_nothing_lost(sb, attempts)
+    report(
+        f"SIGKILL export download ({where}): {describe(attempts)}; nothing lost (re-read "
+        f"{reread['users']} users; {time.monotonic() - started:.1f}s)"
+    )
 
 
 def test_sigkill_during_an_incremental_run(box: Sandbox) -> None:

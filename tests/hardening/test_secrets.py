@@ -143,13 +143,17 @@ ERROR_ECHOES = [
 ]
 
 
-@pytest.mark.parametrize("command", [(), ("--test",)], ids=["sync", "test"])
 @pytest.mark.parametrize(
-    ("name", "handler", "mode", "code"), ERROR_ECHOES, ids=[e[0] for e in ERROR_ECHOES]
+    ("name", "handler", "mode", "code", "command"),
+    [(*e, ()) for e in ERROR_ECHOES]
+    + [(*e, ("--test",)) for e in ERROR_ECHOES if e[0].startswith(("token-endpoint-401", "api-4"))],
+    ids=[e[0] for e in ERROR_ECHOES]
+    + [f"{e[0]}-test" for e in ERROR_ECHOES if e[0].startswith(("token-endpoint-401", "api-4"))],
 )
 def test_no_secret_in_error_text(
     name: str, handler: t.Callable[[Seen], Reply], mode: str, code: int, command: tuple
 ) -> None:
+    """Sync and connection test (`--test`) alike."""
     with StubServer(handler) as stub:
         config: dict[str, t.Any] = {"domain": stub.base_url, "max_retries": 1}
         if mode == "client_credentials":
@@ -278,11 +282,34 @@ def test_redirect_to_another_host_is_not_followed(path: str, status: int, mode: 
     assert_no_secret(proc.stderr, [CLIENT_SECRET, STATIC_TOKEN, ECHO_TOKEN])
 
 
-@pytest.mark.skip(reason="export mode (users_extraction=export) lands with the lead's change")
 def test_export_download_never_carries_the_authorization_header() -> None:
-    """Placeholder: the presigned download URL (another host in production) must be
-    fetched without Authorization: the sandbox answers 400 if it is sent; and a download
-    on 127.0.0.2 (a recording stub) must see no Authorization header."""
+    """The presigned download link (S3 in production: another host) is fetched without
+    the Authorization header; the sandbox would answer 400 to one that has it."""
+    cfg = SandboxConfig(
+        users=200, seed=6, client_id=CLIENT_ID, client_secret=CLIENT_SECRET, export_seconds=0.3
+    )
+    with Sandbox(cfg) as sb:
+        minted = capture_mints(sb)
+        downloads: list[dict[str, str]] = []
+        original = type(sb).handle_download.__get__(sb)
+
+        def handle_download(req: t.Any) -> t.Any:
+            downloads.append(dict(req.headers))
+            return original(req)
+
+        sb.handle_download = handle_download  # type: ignore[method-assign]
+        config = {
+            "domain": sb.base_url,
+            "client_id": CLIENT_ID,
+            "client_secret": CLIENT_SECRET,
+            "users_extraction": "export",
+        }
+        proc = run_tap(config)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert len(downloads) == 1
+    assert "authorization" not in downloads[0], "the API token went to the download URL"
+    assert not any(token in json.dumps(downloads) for token in [*minted, CLIENT_SECRET])
+    assert len(messages(proc.stdout)) > 400
 
 
 # -- 5. plain http only for loopback hosts ----------------------------------------------------
