@@ -36,7 +36,7 @@ MAX_BACKOFF_SECONDS = 30.0
 MAX_THROTTLE_RETRIES = 60
 CONNECT_RETRIES = 3
 # A request may outlive several short-lived tokens (waits for 429 resets, back-offs), so
-# it may renew more than once; but never after the token it just renewed to is refused.
+# it may renew more than once; but a token refused right after its renewal ends the run.
 MAX_RENEWALS_PER_REQUEST = 3
 USER_AGENT = "tap-auth0 (Singer tap; +https://hub.meltano.com)"
 # Every secret any client of this process knows (settings, minted tokens): the console
@@ -183,7 +183,7 @@ class Auth0HTTP:
         failures = 0
         throttles = 0
         renewals = 0
-        renewed_to: str | None = None
+        just_renewed = False
         label = f"{method} {urlsplit(url).path}"
         while True:
             # The current token on every attempt: a retry after a wait must not carry a
@@ -207,6 +207,7 @@ class Auth0HTTP:
             except requests.exceptions.RequestException as exc:
                 self.scheduler.release(None, None)
                 failures += 1
+                just_renewed = False
                 connect_phase = (
                     isinstance(exc, (requests.exceptions.ConnectTimeout))
                     or "NewConnectionError" in repr(exc)
@@ -217,13 +218,16 @@ class Auth0HTTP:
                 )
                 if failures > limit:
                     raise NetworkError(
-                        f"Cannot reach {self.host} ({label}) after {failures} attempts: "
+                        f"Cannot reach {self.host} ({label}) after {failures} "
+                        f"attempt{'s' if failures > 1 else ''}: "
                         f"{self._reason(exc)}"
                     ) from None
                 self._retry_wait(failures, label, self._reason(exc))
                 continue
             self.scheduler.release(resp.headers, resp.status_code)
             status = resp.status_code
+            if status != 401:
+                just_renewed = False
             if status < 300 or status in allow:
                 return resp
             if status == 429:
@@ -252,14 +256,15 @@ class Auth0HTTP:
                 if (
                     "expired" in message.lower()
                     and self.tokens is not None
-                    and token != renewed_to
+                    and not just_renewed
                     and renewals < MAX_RENEWALS_PER_REQUEST
                 ):
                     renewals += 1
                     with self._lock:
                         self.token_renewals_on_401 += 1
                     self.logger.info("%s: token expired; renewing it once", label)
-                    renewed_to = self.tokens.renew(token or "")
+                    self.tokens.renew(token or "")
+                    just_renewed = True
                     continue
                 raise self._auth_error(status, message, code)
             if status == 403 and auth:

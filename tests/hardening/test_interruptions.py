@@ -19,6 +19,7 @@ import time
 import typing as t
 from collections import Counter
 from dataclasses import dataclass, field
+from urllib.parse import quote
 
 import pytest
 
@@ -34,9 +35,10 @@ from tests.hardening.support import (
 )
 
 STREAMS = ("users", "user_detail")
-USERS = 1500  # the tap emits a STATE every 1000 users
-SEED = 49  # the 250-user bulk import (one updated_at) is users 905..1154 of the scan:
-TIE = 250  # the STATE at 1000 lands inside it
+USERS = 1200  # the tap emits a STATE every 1000 users
+SEED = 49
+TIE = 200  # a bulk import sharing one updated_at: users 900..1099 of the scan, so the
+# STATE at 1000 lands inside it (and a tie scan runs: the group is larger than a page)
 CLIENT_ID, CLIENT_SECRET = "hardening-id", "hardening-secret-0123456789"
 QUIET = {
     "latency_ms": 0,
@@ -52,13 +54,13 @@ QUIET = {
 @pytest.fixture(scope="module")
 def sb() -> t.Iterator[Sandbox]:
     cfg = SandboxConfig(
-        users=USERS,
-        seed=SEED,
-        tie_group_size=TIE,
-        client_id=CLIENT_ID,
-        client_secret=CLIENT_SECRET,
+        users=USERS - TIE + 1, seed=SEED, client_id=CLIENT_ID, client_secret=CLIENT_SECRET
     )
     with Sandbox(cfg) as sandbox:
+        value = sorted(u["updated_at"] for u in sandbox.truth())[900]
+        for n in range(TIE - 1):
+            sandbox.create_user(email=f"bulk{n}@example.com", updated_at=value)
+        assert len(sandbox.truth()) == USERS
         yield sandbox
 
 
@@ -69,6 +71,7 @@ def box(sb: Sandbox) -> t.Iterator[Sandbox]:
     sb.configure(**QUIET)
     sb.tokens.__dict__.pop("mint", None)
     sb.__dict__.pop("handle_download", None)
+    sb.__dict__.pop("handle_api", None)
 
 
 def config(sb: Sandbox) -> dict[str, t.Any]:
@@ -190,6 +193,9 @@ class KillPoint:
     # Kill inside the token endpoint, on the tap's second mint: "ahead" (renewal before
     # expiry, tiny token lifetime) or "401" (every token expired mid-run).
     renewal: str | None = None
+    # Kill while the sandbox holds the Get a User request of the last user in the scan:
+    # the listing is complete, the final STATE not yet written.
+    hold_last_detail: bool = False
 
 
 def run_with_kills(
@@ -281,15 +287,13 @@ def _bookmark(attempt: Attempt) -> str:
 
 KILL_POINTS = [
     KillPoint("before-any-record", [lambda sb: first_line("SCHEMA", "user_detail")]),
-    KillPoint("first-detail-record", [lambda sb: first_line("RECORD", "user_detail")]),
     KillPoint("listing-first-pages", [lambda sb: users_at_least(150)]),
     KillPoint("right-after-first-state", [lambda sb: at_state(1)]),
-    KillPoint("inside-tie-group", [lambda sb: in_tie_group(tie_value(sb), 150)]),
+    KillPoint("inside-tie-group", [lambda sb: in_tie_group(tie_value(sb), 120)]),
     KillPoint("between-tie-group-and-next-page", [lambda sb: past_tie_group(tie_value(sb))]),
-    KillPoint("listing-after-state", [lambda sb: users_at_least(1300)]),
     KillPoint(
         "inside-detail-fetching-with-latency",
-        [lambda sb: details_ahead(1250)],
+        [lambda sb: details_ahead(1050)],
         knobs={"latency_ms": 3},
     ),
     KillPoint(
@@ -303,23 +307,25 @@ KILL_POINTS = [
         "waiting-for-429-reset",
         [
             lambda sb: armed(
-                sb, 1100, {"rate_limit_burst": 2, "rate_limit_per_second": 5}, r"\(429\)"
+                sb, 1050, {"rate_limit_burst": 2, "rate_limit_per_second": 5}, r"\(429\)"
             )
         ],
     ),
     KillPoint(
         "backing-off-after-5xx",
-        [lambda sb: armed(sb, 1200, {"fault_5xx_rate": 0.3}, r"retry \d+/")],
+        [lambda sb: armed(sb, 1050, {"fault_5xx_rate": 0.3}, r"retry \d+/")],
     ),
     KillPoint(
         "backing-off-after-connection-reset",
         [lambda sb: armed(sb, 600, {"fault_reset_rate": 0.3}, r"retry \d+/")],
     ),
-    KillPoint("after-last-user-before-final-state", [lambda sb: users_at_least(USERS)]),
+    KillPoint(
+        "last-detail-in-flight-before-final-state", [lambda sb: never], hold_last_detail=True
+    ),
     KillPoint(
         "three-kills-in-a-row",
         [
-            lambda sb: users_at_least(1100),
+            lambda sb: users_at_least(1050),
             lambda sb: users_at_least(200),
             lambda sb: users_at_least(300),
         ],
@@ -339,11 +345,16 @@ def test_sigkill_then_resume_loses_nothing(box: Sandbox, point: KillPoint) -> No
         event, _ = hook_mints(sb, fire_at=2, hold=0.5)
         externals = [event]
         if point.renewal == "401":
-            triggers = [expire_tokens_at(sb, 1100)]
+            triggers = [expire_tokens_at(sb, 1050)]
+    if point.hold_last_detail:
+        last = max(sb.truth(), key=lambda u: (u["updated_at"], u["user_id"]))["user_id"]
+        path = f"/api/v2/users/{quote(last, safe='')}"
+        externals = [hold_api(sb, lambda req: req.path == path, hold=0.5)]
 
     def calm() -> None:
         sb.configure(**QUIET)
         sb.tokens.__dict__.pop("mint", None)
+        sb.__dict__.pop("handle_api", None)
 
     attempts = run_with_kills(config(sb), triggers, externals=externals, calm=calm)
     reread = assert_nothing_lost(sb, attempts)
@@ -380,12 +391,12 @@ SIGTERM_POINTS = [
         "waiting-for-429-reset",
         [
             lambda sb: armed(
-                sb, 1200, {"rate_limit_burst": 2, "rate_limit_per_second": 5}, r"\(429\)"
+                sb, 1110, {"rate_limit_burst": 2, "rate_limit_per_second": 5}, r"\(429\)"
             )
         ],
     ),
     pytest.param(
-        KillPoint("inside-tie-group-after-a-state", [lambda sb: in_tie_group(tie_value(sb), 150)]),
+        KillPoint("inside-tie-group-after-a-state", [lambda sb: in_tie_group(tie_value(sb), 120)]),
         marks=pytest.mark.xfail(
             strict=True,
             reason="the SDK's StateWriter skips a STATE equal to the last one, so after "
@@ -418,6 +429,22 @@ def test_sigterm_emits_a_final_state_and_resuming_loses_nothing(
     )
 
 
+def hold_api(sb: Sandbox, match: t.Callable[[t.Any], bool], hold: float) -> threading.Event:
+    """Set the event when an /api/v2 request matching `match` arrives; answer `hold` s
+    later (the tap waits on it meanwhile)."""
+    event = threading.Event()
+    original = type(sb).handle_api.__get__(sb)
+
+    def handle_api(req: t.Any) -> t.Any:
+        if match(req):
+            event.set()
+            time.sleep(hold)
+        return original(req)
+
+    sb.handle_api = handle_api  # type: ignore[method-assign]
+    return event
+
+
 def hold_downloads(sb: Sandbox, hold: float) -> threading.Event:
     """Set the event when the tap asks for the export file, and answer `hold` s later."""
     event = threading.Event()
@@ -440,7 +467,7 @@ def test_sigkill_during_an_export_download_then_resume(box: Sandbox, where: str)
     sb.configure(export_seconds=0.3)
     cfg = {**config(sb), "users_extraction": "export"}
     if where == "mid-file":
-        triggers, externals = [users_at_least(700)], None
+        triggers, externals = [users_at_least(600)], None
     else:
         triggers, externals = [never], [hold_downloads(sb, 1.0)]
 
