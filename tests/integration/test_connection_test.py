@@ -51,9 +51,7 @@ def test_wrong_audience(sb):
 def test_missing_read_users_scope(sb):
     sb.configure(scopes="read:connections")
     try:
-        proc = run_cli(
-            {"domain": sb.base_url, "client_id": "ID", "client_secret": "S"}, "--test"
-        )
+        proc = run_cli({"domain": sb.base_url, "client_id": "ID", "client_secret": "S"}, "--test")
     finally:
         sb.configure(scopes="read:users read:connections")
     assert proc.returncode == 3
