@@ -35,8 +35,10 @@ MAX_BACKOFF_SECONDS = 30.0
 # budget for them is larger than for failures.
 MAX_THROTTLE_RETRIES = 60
 CONNECT_RETRIES = 3
-# A request may outlive several short-lived tokens (waits for 429 resets, back-offs), so
-# it may renew more than once; but a token refused right after its renewal ends the run.
+# A request may outlive several short-lived tokens (waits for 429 resets, back-offs), and
+# the token another thread renewed to may be refused too (revoked with the one before):
+# so it may renew more than once, but a token refused twice (renewal gave the same token)
+# ends the run.
 MAX_RENEWALS_PER_REQUEST = 3
 USER_AGENT = "tap-auth0 (Singer tap; +https://hub.meltano.com)"
 # Every secret any client of this process knows (settings, minted tokens): the console
@@ -182,8 +184,7 @@ class Auth0HTTP:
         a 401 'Expired token' renews the token; other 4xx raise one-line errors."""
         failures = 0
         throttles = 0
-        renewals = 0
-        just_renewed = False
+        refused: set[str] = set()
         label = f"{method} {urlsplit(url).path}"
         while True:
             # The current token on every attempt: a retry after a wait must not carry a
@@ -207,7 +208,6 @@ class Auth0HTTP:
             except requests.exceptions.RequestException as exc:
                 self.scheduler.release(None, None)
                 failures += 1
-                just_renewed = False
                 connect_phase = (
                     isinstance(exc, (requests.exceptions.ConnectTimeout))
                     or "NewConnectionError" in repr(exc)
@@ -226,8 +226,6 @@ class Auth0HTTP:
                 continue
             self.scheduler.release(resp.headers, resp.status_code)
             status = resp.status_code
-            if status != 401:
-                just_renewed = False
             if status < 300 or status in allow:
                 return resp
             if status == 429:
@@ -256,15 +254,14 @@ class Auth0HTTP:
                 if (
                     "expired" in message.lower()
                     and self.tokens is not None
-                    and not just_renewed
-                    and renewals < MAX_RENEWALS_PER_REQUEST
+                    and (token or "") not in refused
+                    and len(refused) < MAX_RENEWALS_PER_REQUEST
                 ):
-                    renewals += 1
+                    refused.add(token or "")
                     with self._lock:
                         self.token_renewals_on_401 += 1
-                    self.logger.info("%s: token expired; renewing it once", label)
+                    self.logger.info("%s: token expired; renewing it", label)
                     self.tokens.renew(token or "")
-                    just_renewed = True
                     continue
                 raise self._auth_error(status, message, code)
             if status == 403 and auth:
