@@ -251,7 +251,11 @@ def normalize_domain(value: t.Any) -> str:
             f"Setting 'domain' must be a bare domain such as acme.us.auth0.com (got {raw!r})"
         )
     if parts.query or parts.fragment or parts.username or parts.password:
-        raise ConfigError(f"Setting 'domain' must not carry credentials or a query: {raw!r}")
+        # Never echo the value: it may hold a password.
+        raise ConfigError(
+            "Setting 'domain' must be a bare domain: it carries credentials, a query or a "
+            "fragment (value not shown)"
+        )
     if not host:
         raise ConfigError(f"Setting 'domain' has no host name: {raw!r}")
     is_ip = True

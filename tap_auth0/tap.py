@@ -11,6 +11,8 @@ from pathlib import Path
 import click
 from singer_sdk import Tap
 from singer_sdk.exceptions import ConfigValidationError
+from singer_sdk.plugin_base import PluginBase
+from singer_sdk.singerlib.messages import StateMessage
 from singer_sdk.tap_base import CliTestOptionValue
 
 from tap_auth0.client import connect
@@ -107,6 +109,15 @@ class TapAuth0(Tap):
         tap.logger.info("%s", message)
         sys.stderr.write(message + "\n")
         ctx.exit()
+
+    def _handle_termination(self, signum: int, frame: t.Any) -> None:
+        """SIGTERM/SIGINT: the last line on stdout is always a STATE (the SDK's writer
+        skips one equal to the last emitted, which could leave RECORDs after it)."""
+        try:
+            self.message_writer.write_message(StateMessage(value=self.state))
+            sys.stdout.flush()
+        finally:
+            PluginBase._handle_termination(self, signum, frame)
 
     def discover_streams(self) -> list:
         if self.settings.user_ids:

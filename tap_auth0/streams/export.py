@@ -170,7 +170,17 @@ class ExportJob:
         if parts.scheme != "https" and not _is_loopback(parts.hostname or ""):
             raise Auth0APIError(f"Export link is not https: {parts.scheme}://{parts.hostname}")
         self.downloads += 1
-        # A fresh session: no Authorization header, no cookies, nothing of the API's.
+        # A fresh session: no Authorization header, no cookies, nothing of the API's. The
+        # signed link is a credential for 60 s: keep urllib3's DEBUG line from logging it.
+        pool_log = logging.getLogger("urllib3.connectionpool")
+        level = pool_log.level
+        pool_log.setLevel(max(level, logging.INFO))
+        try:
+            yield from self._download(url)
+        finally:
+            pool_log.setLevel(level)
+
+    def _download(self, url: str) -> t.Iterator[dict[str, t.Any]]:
         with requests.Session() as session:
             try:
                 resp = session.get(

@@ -227,6 +227,10 @@ class UsersStream(Auth0Stream):
 
     def get_records(self, context: t.Mapping[str, t.Any] | None) -> t.Iterable[dict]:
         self.window_end = None
+        if self.settings.user_ids:
+            # `user_ids` asks for exactly those users: no listing of the tenant at all.
+            self.logger.info("users: not listed, 'user_ids' is set (see user_detail)")
+            return
         mode, reason = self.resolve_mode(context)
         self.mode = mode
         self.logger.info("Extracting users by %s (%s)", mode, reason)

@@ -42,8 +42,9 @@ def test_domain_spellings(raw, expected):
     ],
 )
 def test_bad_domains(raw, fragment):
-    with pytest.raises(ConfigError, match=fragment.replace(".", r"\.").replace("(", r"\(")):
+    with pytest.raises(ConfigError, match=fragment.replace(".", r"\.").replace("(", r"\(")) as info:
         normalize_domain(raw)
+    assert "pw@" not in str(info.value), "a password typed into domain is never echoed"
 
 
 @pytest.mark.parametrize(
