@@ -235,3 +235,12 @@ def test_unknown_connection_is_a_config_error(sb):
     config = conf(sb, users_extraction="export", connection="nope")
     with pytest.raises(ConfigError, match="no connection named 'nope'"):
         run_inprocess(config, catalog=catalog_selecting(config, {"users"}))
+
+
+def test_signed_download_link_stays_out_of_debug_logs(sb):
+    proc = run_cli(
+        conf(sb, users_extraction="export"), env={"TAP_AUTH0_LOGLEVEL": "DEBUG"}, timeout=120
+    )
+    assert proc.returncode == 0, proc.stderr[-1500:]
+    assert "DEBUG" in proc.stderr
+    assert "Signature=" not in proc.stderr and "Signature=" not in proc.stdout
