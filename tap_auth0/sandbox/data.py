@@ -16,7 +16,7 @@ import string
 import time
 from typing import Any
 
-from .timeutil import iso_ms
+from .timeutil import TIMESTAMP_KEYS, iso_ms
 
 DAY_MS = 86_400_000
 SPAN_MS = 3 * 365 * DAY_MS
@@ -394,17 +394,8 @@ class UserFactory:
         u["updated_at"] = updated
 
 
-_TS_KEYS = (
-    "created_at",
-    "updated_at",
-    "last_login",
-    "last_password_reset",
-    "multifactor_last_modified",
-)
-
-
 def _finish(u: dict[str, Any]) -> dict[str, Any]:
-    for key in _TS_KEYS:
+    for key in TIMESTAMP_KEYS:
         if key in u:
             u[key] = iso_ms(u[key])
     return u

@@ -21,16 +21,9 @@ from typing import Any
 
 from .lucene import Node
 from .search import SearchIndex, SearchResult
-from .timeutil import iso_ms, normalize_timestamp, now_ms
+from .timeutil import TIMESTAMP_KEYS, iso_ms, normalize_timestamp, now_ms
 
 Doc = dict[str, Any]
-_TS_KEYS = (
-    "created_at",
-    "updated_at",
-    "last_login",
-    "last_password_reset",
-    "multifactor_last_modified",
-)
 _CREATE_ONLY = ("connection", "password", "verify_email", "verify_phone_number", "verify_password")
 _SOCIAL = ("google-oauth2", "github")
 
@@ -121,7 +114,7 @@ class UserStore:
         ]
         for key, value in fields.items():
             if key not in _CREATE_ONLY and value is not None:
-                doc[key] = normalize_timestamp(value) if key in _TS_KEYS else value
+                doc[key] = normalize_timestamp(value) if key in TIMESTAMP_KEYS else value
         doc.setdefault("updated_at", doc["created_at"])
         doc["user_id"] = uid
         with self.lock:
@@ -150,7 +143,7 @@ class UserStore:
                 elif value is None:
                     doc.pop(key, None)
                 else:
-                    doc[key] = normalize_timestamp(value) if key in _TS_KEYS else value
+                    doc[key] = normalize_timestamp(value) if key in TIMESTAMP_KEYS else value
             if "updated_at" not in changes:
                 doc["updated_at"] = iso_ms(now_ms())
             self._commit(user_id, doc)

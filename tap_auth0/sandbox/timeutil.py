@@ -66,3 +66,13 @@ def normalize_timestamp(value: object) -> object:
         except ValueError:
             return value
     return value
+
+
+# User fields that hold timestamps (normalised to Auth0's ms-precision ISO form).
+TIMESTAMP_KEYS = (
+    "created_at",
+    "updated_at",
+    "last_login",
+    "last_password_reset",
+    "multifactor_last_modified",
+)
