@@ -74,7 +74,7 @@ demo: venv meltano
 	$(PY) scripts/demo.py
 
 bench: venv
-	$(PY) scripts/bench.py
+	$(PY) scripts/bench.py $(ARGS)
 
 clean:
 	rm -rf $(VENV) $(MELTANO_VENV) .meltano output .pytest_cache .ruff_cache
