@@ -190,14 +190,12 @@ def bench_profiles(quick: bool) -> list[str]:
                 throttled = stats.get("rate_limited", 0)
                 if listing_rate is None:
                     time.sleep(burst / rate + 0.5)
-                    n_list = min(users, int(100 * rate * seconds / 2))
                     lconf = {**base, "page_size": 100}
                     sb.reset_stats()
                     cat = catalog_selecting(lconf, {"users"})
                     res = run_tap(lconf, catalog=cat)
                     listed = len(res["times"])
                     listing_rate = listed / res["times"][-1] if listed else 0
-                    del n_list
                 rows.append(
                     f"| {name} | {mode} | {got} | {measured:.2f} | {100 * measured / rate:.0f}% "
                     f"| {throttled} / {requests} ({100 * throttled / max(requests, 1):.1f}%) "

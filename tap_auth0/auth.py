@@ -66,8 +66,6 @@ class ClientCredentials(TokenProvider):
         self._lock = threading.Lock()
         self._value: str | None = None
         self._renew_at = 0.0
-        self.minted = 0
-        self.scope: str | None = None
 
     def token(self) -> str:
         with self._lock:
@@ -104,6 +102,4 @@ class ClientCredentials(TokenProvider):
         margin = min(RENEW_MARGIN_SECONDS, lifetime * RENEW_MARGIN_FRACTION)
         self._value = value
         self._renew_at = self._clock() + max(lifetime - margin, 0.0)
-        self.scope = body.get("scope") if isinstance(body.get("scope"), str) else None
-        self.minted += 1
         self._http.register_secret(value)

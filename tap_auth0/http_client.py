@@ -104,8 +104,7 @@ class Auth0HTTP:
         self.session.verify = True  # never switched off: TLS is always verified for https
         self._sleep = sleep
         self.tokens: TokenProvider | None = None
-        self._secrets: set[str] = {s for s in (settings.access_token, settings.client_secret) if s}
-        _KNOWN_SECRETS.update(self._secrets)
+        _KNOWN_SECRETS.update(s for s in (settings.access_token, settings.client_secret) if s)
         self._lock = threading.Lock()
         self.retried = 0
         self.token_renewals_on_401 = 0
@@ -113,11 +112,10 @@ class Auth0HTTP:
     # -- secrets ------------------------------------------------------------------------
     def register_secret(self, value: str) -> None:
         if value:
-            self._secrets.add(value)
             _KNOWN_SECRETS.add(value)
 
     def redact(self, text: str) -> str:
-        return redact_secrets(text, self._secrets)
+        return redact_secrets(text)
 
     # -- public calls -------------------------------------------------------------------
     def get_json(self, path: str, params: t.Mapping[str, t.Any] | None = None) -> t.Any:

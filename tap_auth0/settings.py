@@ -221,7 +221,7 @@ _HOST_RE = re.compile(
 )
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
     if host.lower() in LOOPBACK_NAMES:
         return True
     try:
@@ -265,7 +265,7 @@ def normalize_domain(value: t.Any) -> str:
         is_ip = False
     if not is_ip and not _HOST_RE.match(host):
         raise ConfigError(f"Setting 'domain' is not a valid host name: {raw!r}")
-    if scheme == "http" and not _is_loopback(host):
+    if scheme == "http" and not is_loopback(host):
         raise ConfigError(
             f"Setting 'domain' uses plain http:// for a non-loopback host ({host}); "
             "use https:// (http is allowed only for 127.0.0.1, localhost and [::1])"
@@ -399,6 +399,21 @@ class Settings:
     def uses_client_credentials(self) -> bool:
         return self.client_id is not None
 
+    @property
+    def export_blockers(self) -> list[str]:
+        """Settings set to something an export job cannot honour (no query, projection,
+        date filter or other order): a config error in `export` mode, search in `auto`."""
+        return [
+            name
+            for name, value in (
+                ("search_query", self.search_query),
+                ("fields", self.fields),
+                ("start_date", self.start_date),
+                ("sort", self.sort_field != "updated_at"),
+            )
+            if value
+        ]
+
 
 def _optional_str(config: t.Mapping[str, t.Any], name: str) -> str | None:
     value = config.get(name)
@@ -451,21 +466,11 @@ def parse_settings(config: t.Mapping[str, t.Any]) -> Settings:
             f"(got {mode!r})"
         )
     search_query = _optional_str(config, "search_query")
-    if mode == "export":
-        for name in ("search_query", "fields", "start_date"):
-            if config.get(name) not in (None, "", []):
-                raise ConfigError(
-                    f"Setting '{name}' cannot be honoured by users_extraction=export "
-                    "(export jobs take no query, projection or date filter); unset it or "
-                    "use users_extraction=search or auto"
-                )
-        if sort != "updated_at:1":
-            raise ConfigError("Setting 'sort' must stay updated_at:1 with users_extraction=export")
     connection = _optional_str(config, "connection")
     if connection and '"' in connection:
         raise ConfigError(f"Setting 'connection' must be a connection name (got {connection!r})")
 
-    return Settings(
+    settings = Settings(
         base_url=base_url,
         access_token=access_token,
         client_id=client_id,
@@ -494,3 +499,13 @@ def parse_settings(config: t.Mapping[str, t.Any]) -> Settings:
         export_timeout_seconds=_int_setting(config, "export_timeout_seconds", 3600, 10, 86400),
         auto_export_threshold=_int_setting(config, "auto_export_threshold", 50000, 0, 10**9),
     )
+    blockers = settings.export_blockers if mode == "export" else []
+    if blockers == ["sort"]:
+        raise ConfigError("Setting 'sort' must stay updated_at:1 with users_extraction=export")
+    if blockers:
+        raise ConfigError(
+            f"Setting '{blockers[0]}' cannot be honoured by users_extraction=export "
+            "(export jobs take no query, projection or date filter); unset it or "
+            "use users_extraction=search or auto"
+        )
+    return settings

@@ -11,7 +11,6 @@ from pathlib import Path
 import click
 from singer_sdk import Tap
 from singer_sdk.exceptions import ConfigValidationError
-from singer_sdk.plugin_base import PluginBase
 from singer_sdk.singerlib.messages import StateMessage
 from singer_sdk.tap_base import CliTestOptionValue
 
@@ -24,6 +23,14 @@ from tap_auth0.streams import UserDetailStream, UsersStream
 
 if t.TYPE_CHECKING:
     from tap_auth0.http_client import Auth0HTTP
+
+
+class Terminated(SystemExit):
+    """SIGTERM/SIGINT stopped the run: exit 128 + signal number, as shells do."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(128 + signum)
+        self.signum = signum
 
 
 class UserDetailByIdStream(UserDetailStream):
@@ -117,7 +124,9 @@ class TapAuth0(Tap):
             self.message_writer.write_message(StateMessage(value=self.state))
             sys.stdout.flush()
         finally:
-            PluginBase._handle_termination(self, signum, frame)
+            self.logger.info("Gracefully shutting down...")
+            # Not the SDK's exit 0: an interrupted sync must not look complete.
+            raise Terminated(signum)
 
     def discover_streams(self) -> list:
         if self.settings.user_ids:
@@ -163,19 +172,6 @@ def _check_input_files(argv: list[str]) -> None:
             raise ConfigError(f"{name} {value} must hold a JSON object")
 
 
-def _termination_signal(exc: SystemExit) -> int | None:
-    """The signal number when the SDK's SIGTERM/SIGINT handler raised this exit."""
-    tb = exc.__traceback__
-    signum = None
-    while tb is not None:
-        frame = tb.tb_frame
-        if frame.f_code.co_name == "_handle_termination":
-            value = frame.f_locals.get("signum")
-            signum = value if isinstance(value, int) else signum
-        tb = tb.tb_next
-    return signum
-
-
 def cli() -> None:
     """Console script: Auth0 and config failures become one line and an exit code."""
     command = TapAuth0.cli
@@ -189,18 +185,13 @@ def cli() -> None:
         sys.stderr.write(f"tap-auth0: error: {message}\n")
         sys.stderr.flush()
         sys.exit(exc.exit_code)
-    except SystemExit as exc:
-        signum = _termination_signal(exc)
-        if signum is None:
-            raise
-        # The SDK wrote a final STATE and exits 0: an interrupted sync must not look
-        # complete to an orchestrator.
+    except Terminated as exc:
         sys.stderr.write(
-            f"tap-auth0: error: stopped by {signal.Signals(signum).name}; the next run "
+            f"tap-auth0: error: stopped by {signal.Signals(exc.signum).name}; the next run "
             "resumes from the last STATE emitted\n"
         )
         sys.stderr.flush()
-        sys.exit(128 + signum)
+        sys.exit(exc.code)
     except KeyboardInterrupt:
         sys.exit(130)
     sys.exit(0)

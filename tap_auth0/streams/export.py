@@ -18,8 +18,9 @@ from urllib.parse import urlsplit
 import msgspec
 import requests
 
-from tap_auth0.errors import Auth0APIError, ConfigError, NetworkError
+from tap_auth0.errors import Auth0APIError, ConfigError
 from tap_auth0.schemas import load_schema
+from tap_auth0.settings import is_loopback
 
 if t.TYPE_CHECKING:
     from tap_auth0.http_client import Auth0HTTP
@@ -167,7 +168,7 @@ class ExportJob:
 
     def _stream(self, url: str) -> t.Iterator[dict[str, t.Any]]:
         parts = urlsplit(url)
-        if parts.scheme != "https" and not _is_loopback(parts.hostname or ""):
+        if parts.scheme != "https" and not is_loopback(parts.hostname or ""):
             raise Auth0APIError(f"Export link is not https: {parts.scheme}://{parts.hostname}")
         self.downloads += 1
         # A fresh session: no Authorization header, no cookies, nothing of the API's. The
@@ -247,10 +248,4 @@ class _RetryDownload(Exception):
     """The download failed in a way a fresh link may fix."""
 
 
-def _is_loopback(host: str) -> bool:
-    from tap_auth0.settings import _is_loopback as check
-
-    return check(host)
-
-
-__all__ = ["EXPORT_FIELDS", "ExportJob", "NetworkError"]
+__all__ = ["EXPORT_FIELDS", "ExportJob"]

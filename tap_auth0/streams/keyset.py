@@ -89,9 +89,9 @@ class KeysetScan:
             if not full:
                 return
             last = page[-1][self.field]
+            # A full page ending on the previous boundary value took the tie branch above,
+            # so this boundary's ids are all on this page.
             ids_at_last = {u["user_id"] for u in page if u.get(self.field) == last}
-            if last == boundary_value:
-                ids_at_last |= boundary_ids
             boundary_value, boundary_ids = last, ids_at_last
             low, low_inclusive = last, True
 

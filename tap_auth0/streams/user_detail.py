@@ -11,6 +11,8 @@ from tap_auth0.schemas import load_schema
 from tap_auth0.streams.query import projection
 from tap_auth0.streams.users import UsersStream
 
+_T = t.TypeVar("_T")
+
 
 class UserDetailStream(Auth0Stream):
     """Get a User for every listed user (or for `user_ids`), several at a time."""
@@ -35,34 +37,53 @@ class UserDetailStream(Auth0Stream):
         s = self.settings
         return projection(s.user_detail_fields, s.user_detail_include_fields, ("user_id",))
 
-    def fetch_one(self, user_id: str) -> dict[str, t.Any] | None:
-        user = self.http.get_user(user_id, self._params())
+    def fetch_one(self, user_id: str, params: dict[str, str]) -> dict[str, t.Any] | None:
+        user = self.http.get_user(user_id, params)
         if user is None:
             self.missing.append(user_id)
             self.logger.warning("User %s no longer exists (404); skipped", user_id)
         return user
 
-    def fetch_along(self, users: t.Iterable[dict[str, t.Any]]) -> t.Iterator[dict[str, t.Any]]:
-        """Yield each user after emitting its detail, keeping up to max_concurrency
-        detail requests in flight while the listing goes on."""
+    def _in_order(
+        self,
+        items: t.Iterable[_T],
+        fetch: t.Callable[[_T], dict[str, t.Any] | None],
+        window: int,
+    ) -> t.Iterator[tuple[_T, dict[str, t.Any] | None]]:
+        """`(item, fetch(item))` in input order, with up to max_concurrency fetches in
+        flight and at most `window` queued; each is handed out as soon as it and all
+        before it are done."""
+        pending: collections.deque[tuple[_T, Future]] = collections.deque()
         workers = self.settings.max_concurrency
-        window = max(4 * workers, self.settings.page_size + workers)
-        pending: collections.deque[tuple[dict[str, t.Any], Future]] = collections.deque()
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="user_detail") as pool:
             try:
-                for user in users:
-                    pending.append((user, pool.submit(self.fetch_one, user["user_id"])))
+                for item in items:
+                    pending.append((item, pool.submit(fetch, item)))
                     while len(pending) >= window or (pending and pending[0][1].done()):
-                        parent, future = pending.popleft()
-                        self.emit(future.result())
-                        yield parent
+                        head, future = pending.popleft()
+                        yield head, future.result()
                 while pending:
-                    parent, future = pending.popleft()
-                    self.emit(future.result())
-                    yield parent
+                    head, future = pending.popleft()
+                    yield head, future.result()
             finally:
                 for _, future in pending:
                     future.cancel()
+
+    def fetch_along(self, users: t.Iterable[dict[str, t.Any]]) -> t.Iterator[dict[str, t.Any]]:
+        """Yield each user after emitting its detail, keeping up to max_concurrency
+        detail requests in flight while the listing goes on."""
+        params = self._params()
+        # Room for a whole page plus the in-flight requests, so the workers keep busy
+        # while the next listing request is on its way.
+        window = max(
+            4 * self.settings.max_concurrency,
+            self.settings.page_size + self.settings.max_concurrency,
+        )
+        for parent, detail in self._in_order(
+            users, lambda u: self.fetch_one(u["user_id"], params), window
+        ):
+            self.emit(detail)
+            yield parent
 
     def begin(self) -> None:
         if not self._started:
@@ -96,23 +117,12 @@ class UserDetailStream(Auth0Stream):
         ids = self.settings.user_ids or []
         if context and context.get("user_id"):
             ids = [context["user_id"]]
-        workers = self.settings.max_concurrency
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="user_detail") as pool:
-            pending: collections.deque[tuple[str, Future]] = collections.deque()
-            it = iter(ids)
-            for uid in it:
-                pending.append((uid, pool.submit(self.http.get_user, uid, self._params())))
-                if len(pending) >= 4 * workers:
-                    yield from self._drain_one(pending)
-            while pending:
-                yield from self._drain_one(pending)
-
-    def _drain_one(self, pending: collections.deque) -> t.Iterator[dict[str, t.Any]]:
-        uid, future = pending.popleft()
-        user = future.result()
-        if user is None:
-            self.missing.append(uid)
-            self.logger.warning("Unknown user id %r (404 inexistent_user); skipped", uid)
-            return
-        self.fetched += 1
-        yield user
+        params = self._params()
+        window = 4 * self.settings.max_concurrency
+        for uid, user in self._in_order(ids, lambda u: self.http.get_user(u, params), window):
+            if user is None:
+                self.missing.append(uid)
+                self.logger.warning("Unknown user id %r (404 inexistent_user); skipped", uid)
+                continue
+            self.fetched += 1
+            yield user

@@ -37,10 +37,7 @@ class UsersStream(Auth0Stream):
             self.replication_key = None  # created_at order: a full refresh, stably ordered
         else:
             self.replication_key = "updated_at"
-        self.last_scan: KeysetScan | None = None
-        self.last_export: ExportJob | None = None
         self.window_end: str | None = None
-        self.mode: str | None = None
         self._exporting = False
 
     # -- query building -------------------------------------------------------------------
@@ -112,7 +109,6 @@ class UsersStream(Auth0Stream):
             base_query=self.base_query(),
             include_totals=s.include_totals,
         )
-        self.last_scan = scan
         self.logger.info(
             "Listing users with %s from %s to %s%s",
             s.sort_field,
@@ -169,16 +165,7 @@ class UsersStream(Auth0Stream):
         s = self.settings
         if s.users_extraction != "auto":
             return s.users_extraction, f"users_extraction={s.users_extraction}"
-        blockers = [
-            name
-            for name, value in (
-                ("search_query", s.search_query),
-                ("fields", s.fields),
-                ("start_date", s.start_date),
-                ("sort", s.sort_field != "updated_at"),
-            )
-            if value
-        ]
+        blockers = s.export_blockers
         if blockers:
             return "search", f"{', '.join(blockers)} cannot be honoured by an export"
         if self.replication_key and self.get_starting_replication_key_value(context):
@@ -201,18 +188,14 @@ class UsersStream(Auth0Stream):
             timeout_seconds=s.export_timeout_seconds,
             connection=s.connection,
         )
-        self.last_export = job
         self._exporting = True
-        count = 0
         try:
-            for record in job.records():
-                count += 1
-                yield record
+            yield from job.records()
         finally:
             self._exporting = False
         self.logger.info(
             "Exported %s users in %d API requests and %d download(s)",
-            f"{count:,}",
+            f"{job.lines:,}",
             job.requests,
             job.downloads,
         )
@@ -232,7 +215,6 @@ class UsersStream(Auth0Stream):
             self.logger.info("users: not listed, 'user_ids' is set (see user_detail)")
             return
         mode, reason = self.resolve_mode(context)
-        self.mode = mode
         self.logger.info("Extracting users by %s (%s)", mode, reason)
         detail = self.detail_stream
         version = None
