@@ -19,7 +19,7 @@ PY := $(VENV)/bin/python
 MELTANO_VERSION := 4.4.1
 MELTANO_VENV := .venv-meltano
 MELTANO := $(MELTANO_VENV)/bin/meltano
-LINT_PATHS := tap_auth0 tests scripts
+LINT_PATHS := tap_auth0 sandbox tests scripts
 PYTEST_ARGS ?=
 
 VENV_STAMP := $(VENV)/.installed
@@ -40,9 +40,9 @@ help:
 
 venv: $(VENV_STAMP)
 
-$(VENV_STAMP): pyproject.toml
+$(VENV_STAMP): pyproject.toml sandbox/pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet -e ./sandbox -e '.[dev]'
 	touch $@
 
 $(MELTANO_VENV_STAMP):

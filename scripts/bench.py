@@ -26,7 +26,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tap_auth0.sandbox import Sandbox, SandboxConfig  # noqa: E402
+from auth0_sandbox import Sandbox, SandboxConfig  # noqa: E402
+
 from tests.integration.harness import catalog_selecting  # noqa: E402
 
 TAP = str(Path(sys.executable).with_name("tap-auth0"))
@@ -207,11 +208,11 @@ def bench_profiles(quick: bool) -> list[str]:
 
 def bench_output_path(n: int) -> list[str]:
     """Records/s of post_process → conformance → writer, stdout to /dev/null."""
+    from auth0_sandbox.data import generate_users  # type: ignore[attr-defined]
     from singer_sdk.helpers.conform import TypeConformanceLevel
     from singer_sdk.singerlib.encoding import SimpleSingerWriter
 
     from tap_auth0.output import BufferedMsgSpecWriter
-    from tap_auth0.sandbox.data import generate_users  # type: ignore[attr-defined]
     from tap_auth0.tap import TapAuth0
 
     users = generate_users(n, seed=3)

@@ -88,7 +88,7 @@ class SandboxProcess:
         self.ready_file = workdir / "sandbox.url"
         self.log_path = workdir / "sandbox.log"
         exe = Path(sys.executable).parent / "tap-auth0-sandbox"
-        cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "tap_auth0.sandbox.cli"]
+        cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "auth0_sandbox.cli"]
         self.cmd = cmd + [
             "--port",
             "0",

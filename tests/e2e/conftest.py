@@ -55,7 +55,7 @@ def _need_meltano() -> None:
 
 @pytest.fixture
 def sandbox() -> Iterator[Any]:
-    from tap_auth0.sandbox import Sandbox, SandboxConfig
+    from auth0_sandbox import Sandbox, SandboxConfig
 
     cfg = SandboxConfig(
         users=USERS,

@@ -343,7 +343,7 @@ def intercept(sb: t.Any, fault: t.Callable[[Seen], Reply | None]) -> t.Callable[
     returns the undo."""
     from urllib.parse import urlencode
 
-    from tap_auth0.sandbox.messages import Response
+    from auth0_sandbox.messages import Response
 
     original = type(sb).handle_api.__get__(sb)
 

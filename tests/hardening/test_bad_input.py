@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from auth0_sandbox import Sandbox, SandboxConfig
 
-from tap_auth0.sandbox import Sandbox, SandboxConfig
 from tests.hardening.support import (
     JSON,
     RATE,

@@ -17,7 +17,8 @@ import time
 import typing as t
 from pathlib import Path
 
-from tap_auth0.sandbox import Sandbox, SandboxConfig
+from auth0_sandbox import Sandbox, SandboxConfig
+
 from tests.e2e.conftest import CLIENT_ID, CLIENT_SECRET, MeltanoRunner, _need_meltano, query
 from tests.e2e.test_meltano_pipeline import assert_matches_truth
 from tests.hardening.support import report

@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 from urllib.parse import quote
 
 import pytest
+from auth0_sandbox import Sandbox, SandboxConfig
 
-from tap_auth0.sandbox import Sandbox, SandboxConfig
 from tests.hardening.support import (
     Attempt,
     Progress,

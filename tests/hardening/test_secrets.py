@@ -9,9 +9,9 @@ import threading
 import typing as t
 
 import pytest
+from auth0_sandbox import Sandbox, SandboxConfig
 
 from tap_auth0.errors import ConfigError
-from tap_auth0.sandbox import Sandbox, SandboxConfig
 from tap_auth0.settings import parse_settings
 from tests.hardening.support import (
     JSON,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import socket
 
 import pytest
+from auth0_sandbox import Sandbox, SandboxConfig
 
-from tap_auth0.sandbox import Sandbox, SandboxConfig
 from tests.integration.harness import run_cli
 
 

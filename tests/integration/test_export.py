@@ -8,9 +8,9 @@ import time
 from pathlib import Path
 
 import pytest
+from auth0_sandbox import Sandbox, SandboxConfig
 
 from tap_auth0.errors import Auth0APIError, ConfigError
-from tap_auth0.sandbox import Sandbox, SandboxConfig
 from tap_auth0.streams.export import ExportJob
 from tests.integration.harness import (
     catalog_selecting,

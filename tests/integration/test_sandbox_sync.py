@@ -8,8 +8,8 @@ import threading
 import time
 
 import pytest
+from auth0_sandbox import Sandbox, SandboxConfig
 
-from tap_auth0.sandbox import Sandbox, SandboxConfig
 from tests.integration.harness import (
     catalog_selecting,
     last_state,

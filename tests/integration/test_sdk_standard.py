@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import atexit
 
+from auth0_sandbox import Sandbox, SandboxConfig
 from singer_sdk.testing import SuiteConfig, get_tap_test_class
 
-from tap_auth0.sandbox import Sandbox, SandboxConfig
 from tap_auth0.tap import TapAuth0
 
 # The SDK builds its test class at import time, so the sandbox must exist by then.

@@ -8,8 +8,7 @@ from typing import Any
 
 import pytest
 import requests
-
-from tap_auth0.sandbox import Sandbox, SandboxConfig
+from auth0_sandbox import Sandbox, SandboxConfig
 
 TOKEN = "test-static-token"
 RUNTIME_DEFAULTS = {

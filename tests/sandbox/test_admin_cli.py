@@ -13,8 +13,7 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 
 import requests
-
-from tap_auth0.sandbox import Sandbox
+from auth0_sandbox import Sandbox
 
 from .conftest import TOKEN
 
@@ -60,7 +59,7 @@ def test_admin_endpoints(fresh: Fresh) -> None:
 
 def test_cli_process(tmp_path: Path) -> None:
     exe = shutil.which("tap-auth0-sandbox", path=os.path.dirname(sys.executable))
-    cmd = [exe] if exe else [sys.executable, "-m", "tap_auth0.sandbox.cli"]
+    cmd = [exe] if exe else [sys.executable, "-m", "auth0_sandbox.cli"]
     ready = tmp_path / "ready"
     proc = subprocess.Popen(
         [

@@ -7,8 +7,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 
 import requests
-
-from tap_auth0.sandbox import Sandbox
+from auth0_sandbox import Sandbox
 
 EXPIRED = {
     "statusCode": 401,

@@ -12,8 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
-
-from tap_auth0.sandbox import Sandbox
+from auth0_sandbox import Sandbox
 
 from .conftest import TOKEN
 

@@ -8,8 +8,7 @@ from contextlib import AbstractContextManager
 
 import pytest
 import requests
-
-from tap_auth0.sandbox import Sandbox
+from auth0_sandbox import Sandbox
 
 from .conftest import TOKEN
 from .recorded import RATE_429

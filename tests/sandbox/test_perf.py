@@ -12,10 +12,9 @@ import time
 from collections import Counter
 
 import pytest
-
-from tap_auth0.sandbox.data import generate_users, make_connections
-from tap_auth0.sandbox.lucene import parse
-from tap_auth0.sandbox.store import UserStore
+from auth0_sandbox.data import generate_users, make_connections
+from auth0_sandbox.lucene import parse
+from auth0_sandbox.store import UserStore
 
 USERS = 200_000
 

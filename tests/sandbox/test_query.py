@@ -7,9 +7,8 @@ from typing import Any
 
 import pytest
 import requests
-
-from tap_auth0.sandbox import QueryError, Sandbox, parse
-from tap_auth0.sandbox.lucene import And, Exists, MatchAll, Not, Or, Range, Term
+from auth0_sandbox import QueryError, Sandbox, parse
+from auth0_sandbox.lucene import And, Exists, MatchAll, Not, Or, Range, Term
 
 from .conftest import search
 

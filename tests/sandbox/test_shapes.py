@@ -7,8 +7,7 @@ from collections import Counter
 from typing import Any
 
 import requests
-
-from tap_auth0.sandbox import Sandbox
+from auth0_sandbox import Sandbox
 
 from .recorded import (
     EXPORT_JOB_FULL,

@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 import requests
-
-from tap_auth0.sandbox import Sandbox
+from auth0_sandbox import Sandbox
 
 from .conftest import search
 from .recorded import PAGING_400

@@ -2,7 +2,7 @@
 
 Start one in-process::
 
-    from tap_auth0.sandbox import Sandbox, SandboxConfig
+    from auth0_sandbox import Sandbox, SandboxConfig
     with Sandbox(SandboxConfig(users=5000, seed=1, access_token="T")) as sb:
         requests.get(f"{sb.base_url}/api/v2/users", headers={"Authorization": "Bearer T"})
 
