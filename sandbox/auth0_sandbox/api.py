@@ -8,37 +8,34 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, unquote
 
+from . import api_directory as D
 from . import fields as F
+from .auth import require
 from .errors import ApiError, auth0_error, query_error
 from .lucene import QueryError, parse
 from .messages import Request, Response, json_response
+from .paging import DESC as _DESC
+from .paging import PAGING_CAP
+from .paging import bool_param as _bool
+from .paging import page_params as _page_params
+from .paging import projector as _projector
 from .search import ORDER
 
 if TYPE_CHECKING:
     from .server import Sandbox
 
 USERS_SCOPES = ("read:users", "read:current_user", "read:user_idp_tokens")
-PAGING_CAP = 1000
 PAGING_MESSAGE = (
     "You can only page through the first 1000 records. See "
     "https://auth0.com/docs/users/search/v3/view-search-results-by-page#limitation"
 )
 _SORT = re.compile(r"^([A-Za-z0-9_.]+):(1|-1)$")
-_DESC = {
-    "per_page": "(The amount of entries per page. Defaults to 100 if not provided)",
-    "page": "(The page number. Zero based)",
-    "include_totals": "(true if a query summary must be included in the result, false "
-    "otherwise. Default false)",
-    "include_fields": "(true if the fields specified are to be included in the result, false "
-    "otherwise. Defaults to true)",
-    "sort": "(The field to use for sorting. Use field:order where order is 1 for ascending "
-    "and -1 for descending. For example created_at:1)",
-    "q": "(Query in Lucene query string syntax)",
-    "search_engine": "(The version of the search engine to use)",
-}
 
 
 # -- token endpoint ---------------------------------------------------------------------------
@@ -125,115 +122,6 @@ def authenticate(sb: Sandbox, req: Request) -> frozenset[str]:
     return scopes
 
 
-def require(scopes: frozenset[str], any_of: tuple[str, ...]) -> None:
-    if not scopes.intersection(any_of):
-        raise auth0_error(
-            403, f"Insufficient scope, expected any of: {','.join(any_of)}", "insufficient_scope"
-        )
-
-
-# -- routing ------------------------------------------------------------------------------------
-def endpoint_name(method: str, path: str) -> str:
-    """Templated endpoint for stats, e.g. ``GET /api/v2/users/{id}``."""
-    parts = path.split("/")
-    if len(parts) >= 5 and parts[4] not in ("", "users-exports") and parts[3] in ("users", "jobs"):
-        parts[4] = "{id}"
-    return f"{method} {'/'.join(parts)}"
-
-
-def route(sb: Sandbox, req: Request, scopes: frozenset[str]) -> Response:
-    """Dispatch an authenticated /api/v2 request."""
-    parts = req.path.split("/")[3:]  # after "", "api", "v2"
-    m = req.method
-    if m == "GET" and parts == ["users"]:
-        require(scopes, USERS_SCOPES)
-        return list_users(sb, req)
-    if m == "GET" and len(parts) == 2 and parts[0] == "users" and parts[1]:
-        require(scopes, USERS_SCOPES)
-        return get_user(sb, req, unquote(parts[1]))
-    if m == "GET" and parts == ["users-by-email"]:
-        require(scopes, USERS_SCOPES)
-        return users_by_email(sb, req)
-    if m == "GET" and parts == ["connections"]:
-        require(scopes, ("read:connections",))
-        return list_connections(sb, req)
-    if m == "POST" and parts == ["jobs", "users-exports"]:
-        require(scopes, ("read:users",))
-        try:
-            body = req.json()
-        except ValueError:
-            raise auth0_error(400, "Invalid request payload JSON format") from None
-        return json_response(200, sb.exports.create(body, sb.store.snapshot()))
-    if m == "GET" and len(parts) == 2 and parts[0] == "jobs":
-        require(scopes, ("create:users", "read:users"))
-        job = sb.exports.status(unquote(parts[1]), sb.base_url)
-        if job is None:
-            raise auth0_error(404, "The job does not exist.", "inexistent_job")
-        return json_response(200, job)
-    raise auth0_error(404, "Not Found")
-
-
-# -- parameter parsing --------------------------------------------------------------------------
-def _int(
-    q: dict[str, str], name: str, default: int, minimum: int = 0, maximum: int | None = None
-) -> int:
-    raw = q.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise query_error(
-            f"'Expected type integer but found type string' on property {name} "
-            f"{_DESC.get(name, '')}".rstrip()
-            + "."
-        ) from None
-    if value < minimum:
-        raise query_error(
-            f"'Value {value} is less than minimum {minimum}' on property {name} "
-            f"{_DESC.get(name, '')}".rstrip()
-            + "."
-        )
-    if maximum is not None and value > maximum:
-        raise query_error(
-            f"'Value {value} is greater than maximum {maximum}' on property "
-            f"{name} {_DESC.get(name, '')}".rstrip()
-            + "."
-        )
-    return value
-
-
-def _bool(q: dict[str, str], name: str, default: bool) -> bool:
-    raw = q.get(name)
-    if raw is None or raw == "":
-        return default
-    if raw.lower() in ("true", "false"):
-        return raw.lower() == "true"
-    raise query_error(
-        f"'Expected type boolean but found type string' on property {name} "
-        f"{_DESC.get(name, '')}".rstrip()
-        + "."
-    )
-
-
-def _projector(q: dict[str, str]) -> Any:
-    """Apply fields/include_fields to a doc (root keys, like Auth0)."""
-    names = [f.strip() for f in (q.get("fields") or "").split(",") if f.strip()]
-    include = _bool(q, "include_fields", True)
-    if not names:
-        return lambda d: d
-    wanted = set(names)
-    if include:
-        return lambda d: {k: v for k, v in d.items() if k in wanted}
-    return lambda d: {k: v for k, v in d.items() if k not in wanted}
-
-
-def _page_params(q: dict[str, str], default_per_page: int) -> tuple[int, int, bool]:
-    per_page = _int(q, "per_page", default_per_page, 0, 100)
-    page = _int(q, "page", 0, 0)
-    return page, per_page, _bool(q, "include_totals", False)
-
-
 # -- users --------------------------------------------------------------------------------------
 def list_users(sb: Sandbox, req: Request) -> Response:
     """GET /api/v2/users (search engine v3)."""
@@ -296,10 +184,10 @@ def list_users(sb: Sandbox, req: Request) -> Response:
     )
 
 
-def get_user(sb: Sandbox, req: Request, user_id: str) -> Response:
+def get_user(sb: Sandbox, req: Request, id: str) -> Response:  # noqa: A002
     """GET /api/v2/users/{id}: immediately consistent (reads the primary store)."""
     project = _projector(req.query)
-    doc = sb.store.get(user_id)
+    doc = sb.store.get(id)
     if doc is None:
         raise auth0_error(404, "The user does not exist.", "inexistent_user")
     return json_response(200, project(doc))
@@ -337,6 +225,131 @@ def list_connections(sb: Sandbox, req: Request) -> Response:
         200,
         {"total": len(conns), "start": page * per_page, "limit": per_page, "connections": window},
     )
+
+
+# -- export jobs --------------------------------------------------------------------------------
+def create_export(sb: Sandbox, req: Request) -> Response:
+    try:
+        body = req.json()
+    except ValueError:
+        raise auth0_error(400, "Invalid request payload JSON format") from None
+    return json_response(200, sb.exports.create(body, sb.store.snapshot()))
+
+
+def get_job(sb: Sandbox, req: Request, id: str) -> Response:  # noqa: A002
+    job = sb.exports.status(id, sb.base_url)
+    if job is None:
+        raise auth0_error(404, "The job does not exist.", "inexistent_job")
+    return json_response(200, job)
+
+
+# -- routing ------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Route:
+    """One endpoint: ``path`` is a template under /api/v2 with ``{name}`` segments."""
+
+    method: str
+    path: str
+    handler: Callable[..., Response]
+    scopes: tuple[str, ...]  # any of
+    family: str  # rate-limit family (ratelimit.FAMILIES)
+
+    @property
+    def template(self) -> str:
+        return f"{self.method} /api/v2{self.path}"
+
+    def match(self, method: str, segments: list[str]) -> dict[str, str] | None:
+        if method != self.method or len(segments) != len(self._parts):
+            return None
+        params: dict[str, str] = {}
+        for want, got in zip(self._parts, segments, strict=True):
+            if want.startswith("{"):
+                if not got:
+                    return None
+                params[want[1:-1]] = unquote(got)
+            elif want != got:
+                return None
+        return params
+
+    @cached_property
+    def _parts(self) -> list[str]:
+        return self.path.split("/")[1:]
+
+
+_ROLE_USERS = ("read:users", "read:roles", "read:role_members")
+_ORGS = ("read:organizations", "read:organizations_summary")
+ROUTES: list[Route] = [
+    Route("GET", "/users", list_users, USERS_SCOPES, "users"),
+    Route("GET", "/users/{id}", get_user, USERS_SCOPES, "users"),
+    Route("GET", "/users-by-email", users_by_email, USERS_SCOPES, "users"),
+    Route("GET", "/connections", list_connections, ("read:connections",), "connections"),
+    Route("POST", "/jobs/users-exports", create_export, ("read:users",), "other"),
+    Route("GET", "/jobs/{id}", get_job, ("create:users", "read:users"), "other"),
+    Route("GET", "/roles", D.list_roles, ("read:roles",), "other"),
+    Route("GET", "/roles/{id}/permissions", D.role_permissions, ("read:roles",), "other"),
+    Route("GET", "/roles/{id}/users", D.role_users, _ROLE_USERS, "other"),
+    Route("GET", "/organizations", D.list_organizations, _ORGS, "organizations"),
+    Route(
+        "GET",
+        "/organizations/{id}/members",
+        D.org_members,
+        ("read:organization_members",),
+        "organization_members",
+    ),
+    Route(
+        "GET",
+        "/organizations/{id}/members/{user_id}/roles",
+        D.member_roles,
+        ("read:organization_member_roles",),
+        "organization_member_roles",
+    ),
+    Route(
+        "GET",
+        "/organizations/{id}/enabled_connections",
+        D.enabled_connections,
+        ("read:organization_connections",),
+        "organization_connections",
+    ),
+    Route(
+        "GET",
+        "/organizations/{id}/invitations",
+        D.invitations,
+        ("read:organization_invitations",),
+        "other",
+    ),
+]
+
+
+def match(method: str, path: str) -> tuple[Route, dict[str, str]] | None:
+    """The route for an /api/v2 request and its decoded path parameters."""
+    segments = path.split("/")[3:]  # after "", "api", "v2"
+    for r in ROUTES:
+        params = r.match(method, segments)
+        if params is not None:
+            return r, params
+    return None
+
+
+def endpoint_name(method: str, path: str) -> str:
+    """Templated endpoint for stats, e.g. ``GET /api/v2/users/{id}`` (raw path if unrouted)."""
+    found = match(method, path)
+    return found[0].template if found else f"{method} {path}"
+
+
+def route(
+    sb: Sandbox,
+    req: Request,
+    scopes: frozenset[str],
+    found: tuple[Route, dict[str, str]] | None = None,
+) -> Response:
+    """Dispatch an authenticated /api/v2 request (unknown paths: Auth0's 404)."""
+    found = found or match(req.method, req.path)
+    if found is None:
+        raise auth0_error(404, "Not Found")
+    r, params = found
+    require(scopes, r.scopes)
+    req.scopes = scopes
+    return r.handler(sb, req, **params)
 
 
 def error_response(exc: ApiError, headers: dict[str, str] | None = None) -> Response:

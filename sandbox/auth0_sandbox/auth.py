@@ -11,17 +11,39 @@ import threading
 import time
 from dataclasses import dataclass
 
+from .errors import auth0_error
+
+# Read scopes of every endpoint the sandbox serves (default for minted tokens).
+READ_SCOPES = (
+    "read:users",
+    "read:connections",
+    "read:roles",
+    "read:role_members",
+    "read:organizations",
+    "read:organizations_summary",
+    "read:organization_members",
+    "read:organization_member_roles",
+    "read:organization_connections",
+    "read:organization_invitations",
+)
+# The static token is like one copied from the API Explorer: broad scopes.
 STATIC_SCOPES = frozenset(
     {
-        "read:users",
+        *READ_SCOPES,
         "read:user_idp_tokens",
-        "read:connections",
         "read:logs",
-        "read:roles",
-        "read:organizations",
         "read:clients",
+        "read:resource_servers",
     }
 )
+
+
+def require(scopes: frozenset[str], any_of: tuple[str, ...]) -> None:
+    """Auth0's 403 unless the token has at least one of ``any_of``."""
+    if not scopes.intersection(any_of):
+        raise auth0_error(
+            403, f"Insufficient scope, expected any of: {','.join(any_of)}", "insufficient_scope"
+        )
 
 
 @dataclass
@@ -34,12 +56,21 @@ class _Token:
 class TokenRegistry:
     """Issues tokens and answers whether a presented one is valid, expired or unknown."""
 
-    def __init__(self, static_token: str | None) -> None:
+    def __init__(self, static_token: str | None, static_scopes: str | None = None) -> None:
         self._lock = threading.Lock()
         self._tokens: dict[str, _Token] = {}
+        self._static = static_token
         if static_token:
             # Like a token copied from the API Explorer: broad scopes, never minted here.
             self._tokens[static_token] = _Token(STATIC_SCOPES, float("inf"))
+            self.set_static_scopes(static_scopes)
+
+    def set_static_scopes(self, scopes: str | None) -> None:
+        """Scopes of the static token (space-separated; None = STATIC_SCOPES)."""
+        with self._lock:
+            token = self._tokens.get(self._static or "")
+            if token is not None:
+                token.scopes = frozenset(scopes.split()) if scopes is not None else STATIC_SCOPES
 
     def mint(self, scopes: str, lifetime: float) -> str:
         token = secrets.token_urlsafe(32)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
+from .auth import READ_SCOPES, STATIC_SCOPES
+
 HELP = {
     "users": "number of generated users",
     "seed": "seed for data, tie order and fault RNG",
@@ -13,14 +15,21 @@ HELP = {
     "client_secret": "client_secret accepted by /oauth/token",
     "audience": "audience accepted by /oauth/token (default BASE_URL/api/v2/)",
     "scopes": "space-separated scopes granted to minted tokens",
+    "static_scopes": "space-separated scopes of the static access_token",
     "token_lifetime": "seconds a minted token lives (expires_in)",
-    "rate_limit_burst": "token-bucket size for /api/v2 (0 = unlimited)",
-    "rate_limit_per_second": "token-bucket refill rate (0 = unlimited)",
+    "rate_limit_profile": "global (one bucket: rate_limit_burst/_per_second), free, essentials "
+    "or enterprise (Auth0's per-endpoint-family buckets)",
+    "rate_limit_burst": "token-bucket size for /api/v2 under the global profile (0 = unlimited)",
+    "rate_limit_per_second": "token-bucket refill rate under the global profile (0 = unlimited)",
     "latency_ms": "sleep added to every /api/v2 response",
     "fault_5xx_rate": "probability of a 500/502/503/504 per /api/v2 request",
     "fault_reset_rate": "probability of a connection reset per /api/v2 request",
     "index_lag_seconds": "delay before search sees a change",
     "tie_group_size": "size of one extra bulk-import group sharing one updated_at",
+    "roles": "number of generated roles",
+    "big_role_users": "users of the first role (0 = a handful like the others)",
+    "organizations": "number of generated organizations",
+    "big_org_members": "members of the first organization (0 = a few like the others)",
     "export_seconds": "how long an export job stays pending",
     "export_fail": "export jobs end as failed",
     "export_truncate": "export downloads are cut short (corrupt gzip)",
@@ -32,7 +41,21 @@ HELP = {
 }
 
 # Knobs fixed at start-up (they shape the generated tenant or the listening socket).
-STARTUP_ONLY = frozenset({"users", "seed", "port", "host", "access_token", "tie_group_size"})
+STARTUP_ONLY = frozenset(
+    {
+        "users",
+        "seed",
+        "port",
+        "host",
+        "access_token",
+        "tie_group_size",
+        "roles",
+        "big_role_users",
+        "organizations",
+        "big_org_members",
+    }
+)
+RATE_LIMIT_PROFILES = ("global", "free", "essentials", "enterprise")
 
 
 @dataclass
@@ -45,8 +68,10 @@ class SandboxConfig:
     client_id: str = "sandbox-client-id"
     client_secret: str = "sandbox-client-secret"
     audience: str | None = None  # default f"{base_url}/api/v2/"
-    scopes: str = "read:users read:connections"  # granted to minted tokens
+    scopes: str = " ".join(READ_SCOPES)  # granted to minted tokens
+    static_scopes: str = " ".join(sorted(STATIC_SCOPES))  # of the static access_token
     token_lifetime: int = 86400
+    rate_limit_profile: str = "global"
     rate_limit_burst: int = 0  # 0 = unlimited
     rate_limit_per_second: float = 0.0
     latency_ms: int = 0
@@ -54,6 +79,10 @@ class SandboxConfig:
     fault_reset_rate: float = 0.0
     index_lag_seconds: float = 0.0
     tie_group_size: int = 0
+    roles: int = 6
+    big_role_users: int = 0
+    organizations: int = 5
+    big_org_members: int = 0
     export_seconds: float = 2.0
     export_fail: bool = False
     export_truncate: bool = False
@@ -67,12 +96,15 @@ class SandboxConfig:
         return asdict(self)
 
     def apply(self, knobs: dict[str, Any]) -> None:
-        """Set runtime knobs (type-coerced); ValueError for unknown or start-up-only ones."""
+        """Set runtime knobs (type-coerced); ValueError for unknown ones and for changing a
+        start-up-only one."""
         types = {f.name: f.type for f in fields(self)}
         for name, value in knobs.items():
             if name not in types:
                 raise ValueError(f"unknown knob '{name}'")
             if name in STARTUP_ONLY:
+                if value == getattr(self, name):
+                    continue  # restating the start-up value is harmless
                 raise ValueError(f"knob '{name}' can only be set at start-up")
             current = getattr(self, name)
             if isinstance(current, bool):
@@ -83,4 +115,8 @@ class SandboxConfig:
                 value = float(value)
             elif value is not None:
                 value = str(value)
+            if name == "rate_limit_profile" and value not in RATE_LIMIT_PROFILES:
+                raise ValueError(
+                    f"rate_limit_profile must be one of {', '.join(RATE_LIMIT_PROFILES)}"
+                )
             setattr(self, name, value)

@@ -14,6 +14,7 @@ class Request:
     query: dict[str, str]  # first value of each parameter
     headers: dict[str, str]  # lower-cased names
     body: bytes = b""
+    scopes: frozenset[str] = frozenset()  # of the bearer token, once authenticated
 
     def json(self) -> Any:
         """Body parsed as JSON; ValueError when it is not JSON."""

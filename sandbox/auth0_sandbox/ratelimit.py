@@ -56,3 +56,61 @@ def _headers(limit: int, remaining: int, reset: int) -> dict[str, str]:
         "x-ratelimit-remaining": str(remaining),
         "x-ratelimit-reset": str(reset),
     }
+
+
+# Endpoint families (declared per route in api.ROUTES) and Auth0's buckets per plan
+# (API-NOTES "Rate-limit buckets by plan"). ``"*"`` is the bucket every family not listed
+# shares; under ``global`` it is sized by the rate_limit_burst/_per_second knobs.
+FAMILIES = (
+    "users",
+    "logs",
+    "organizations",
+    "organization_members",
+    "organization_member_roles",
+    "organization_connections",
+    "clients",
+    "connections",
+    "other",
+)
+_MIN = 60.0
+PROFILES: dict[str, dict[str, tuple[int, float]]] = {
+    "free": {"*": (2, 2.0)},
+    "essentials": {
+        "users": (40, 500 / _MIN),
+        "logs": (10, 100 / _MIN),
+        "organizations": (5, 50 / _MIN),
+        "organization_members": (40, 500 / _MIN),
+        "organization_member_roles": (20, 200 / _MIN),
+        "organization_connections": (5, 50 / _MIN),
+        "clients": (5, 100 / _MIN),
+        "connections": (5, 50 / _MIN),
+        "*": (10, 150 / _MIN),
+    },
+    "enterprise": {
+        "organization_members": (40, 500 / _MIN),
+        "organization_member_roles": (20, 200 / _MIN),
+        "organization_connections": (10, 100 / _MIN),
+        "*": (50, 16.0),
+    },
+}
+
+
+class RateLimiter:
+    """One bucket per family as the profile says; families without their own share ``*``."""
+
+    def __init__(self, profile: str, burst: int, rate: float) -> None:
+        if profile == "global":
+            sizes = {"*": (burst, rate)}
+        elif profile in PROFILES:
+            sizes = PROFILES[profile]
+        else:
+            raise ValueError(f"unknown rate_limit_profile '{profile}'")
+        self.profile = profile
+        shared = TokenBucket(*sizes["*"])
+        self.buckets = {
+            family: TokenBucket(*sizes[family]) if family in sizes else shared
+            for family in FAMILIES
+        }
+
+    def take(self, family: str) -> tuple[bool, dict[str, str]]:
+        return self.buckets.get(family, self.buckets["other"]).take()

@@ -21,11 +21,12 @@ from urllib.parse import parse_qs, urlsplit
 from . import admin, api
 from .auth import TokenRegistry
 from .config import SandboxConfig
-from .data import generate_users, make_connections
+from .data import day_anchor_ms, generate_users, make_connections
+from .directory import Directory
 from .errors import ApiError, auth0_error
 from .exports import ExportJobs
 from .messages import Request, Response, json_response
-from .ratelimit import TokenBucket
+from .ratelimit import RateLimiter
 from .stats import Stats
 from .store import UserStore
 
@@ -65,8 +66,19 @@ class Sandbox:
         self.store = UserStore(
             users, cfg.seed, self.connections, lambda: self.config.index_lag_seconds
         )
-        self.tokens = TokenRegistry(cfg.access_token)
-        self.bucket = TokenBucket(cfg.rate_limit_burst, cfg.rate_limit_per_second)
+        self.directory = Directory(
+            cfg.seed,
+            users,
+            self.connections,
+            self.store.get,
+            day_anchor_ms(),
+            roles=cfg.roles,
+            big_role_users=cfg.big_role_users,
+            organizations=cfg.organizations,
+            big_org_members=cfg.big_org_members,
+        )
+        self.tokens = TokenRegistry(cfg.access_token, cfg.static_scopes)
+        self.limiter = self._make_limiter()
         self.exports = ExportJobs(cfg, self.connections)
         self.stats_obj = Stats()
         self._fault_rng = random.Random(f"faults:{cfg.seed}")
@@ -133,7 +145,11 @@ class Sandbox:
         return self.store.create(fields)
 
     def delete_user(self, user_id: str) -> bool:
-        return self.store.delete(user_id)
+        """Delete a user; like Auth0, they leave every role and organization too."""
+        deleted = self.store.delete(user_id)
+        if deleted:
+            self.directory.remove_user(user_id)
+        return deleted
 
     def touch(self, count: int, seed: int = 0) -> list[str]:
         """Update ``count`` pseudo-random users' user_metadata; returns their ids."""
@@ -148,11 +164,58 @@ class Sandbox:
     def configure(self, **knobs: Any) -> dict[str, Any]:
         """Change runtime knobs; returns the resulting config."""
         self.config.apply(knobs)
-        if {"rate_limit_burst", "rate_limit_per_second"} & set(knobs):
-            self.bucket = TokenBucket(
-                self.config.rate_limit_burst, self.config.rate_limit_per_second
-            )
+        if {"rate_limit_profile", "rate_limit_burst", "rate_limit_per_second"} & set(knobs):
+            self.limiter = self._make_limiter()
+        if "static_scopes" in knobs:
+            self.tokens.set_static_scopes(self.config.static_scopes)
         return self.config.to_dict()
+
+    def _make_limiter(self) -> RateLimiter:
+        cfg = self.config
+        return RateLimiter(cfg.rate_limit_profile, cfg.rate_limit_burst, cfg.rate_limit_per_second)
+
+    # -- roles and organizations ----------------------------------------------------------
+    def tenant_truth(self) -> dict[str, Any]:
+        """All RBAC/organization data exactly as the API serves it (API order): keys
+        resource_servers, roles, role_permissions{role_id}, role_users{role_id},
+        organizations, organization_members{org_id} (with roles),
+        organization_member_roles{org_id}{user_id}, organization_enabled_connections{org_id},
+        organization_invitations{org_id}."""
+        return self.directory.truth()
+
+    def create_role(
+        self,
+        name: str,
+        description: str = "",
+        permissions: list[dict[str, Any]] | None = None,
+        role_id: str | None = None,
+    ) -> dict[str, Any]:
+        """A new role (ValueError if the name is taken); permissions as the API shows them."""
+        return self.directory.create_role(name, description, permissions, role_id)
+
+    def delete_role(self, role_id: str) -> bool:
+        """Remove a role with its users/permissions and from org members' roles."""
+        return self.directory.delete_role(role_id)
+
+    def add_role_users(self, role_id: str, user_ids: list[str]) -> int:
+        """Assign users (KeyError for an unknown role or user); returns how many were new."""
+        return self.directory.add_role_users(role_id, user_ids)
+
+    def create_organization(
+        self, name: str, display_name: str | None = None, **extra: Any
+    ) -> dict[str, Any]:
+        return self.directory.create_organization(name, display_name, **extra)
+
+    def delete_organization(self, org_id: str) -> bool:
+        return self.directory.delete_organization(org_id)
+
+    def add_organization_members(self, org_id: str, user_ids: list[str]) -> int:
+        """Add members (KeyError for an unknown org or user); returns how many were new."""
+        return self.directory.add_organization_members(org_id, user_ids)
+
+    def assign_member_roles(self, org_id: str, user_id: str, role_ids: list[str]) -> list[str]:
+        """Give an org member roles (KeyError if not a member / unknown role)."""
+        return self.directory.assign_member_roles(org_id, user_id, role_ids)
 
     def expire_tokens(self) -> int:
         """Every token issued so far (and the static one) now answers 401 expired."""
@@ -162,10 +225,14 @@ class Sandbox:
     def handle_api(self, req: Request) -> Response | None:
         """The /api/v2 pipeline; None means "reset the connection"."""
         cfg = self.config
-        endpoint = api.endpoint_name(req.method, req.path)
+        found = api.match(req.method, req.path)
+        if found is None:
+            endpoint, family = f"{req.method} {req.path}", "other"
+        else:
+            endpoint, family = found[0].template, found[0].family
         if cfg.latency_ms > 0:
             time.sleep(cfg.latency_ms / 1000)
-        allowed, rl_headers = self.bucket.take()
+        allowed, rl_headers = self.limiter.take(family)
         if not allowed:
             self.stats_obj.bump("rate_limited")
             resp = json_response(
@@ -178,24 +245,24 @@ class Sandbox:
                 },
                 rl_headers,
             )
-            self.stats_obj.record(endpoint, 429)
+            self.stats_obj.record(endpoint, 429, family)
             return resp
         fault = self._roll_fault()
         if fault == "reset":
             self.stats_obj.bump("faults_injected")
-            self.stats_obj.record(endpoint, None)
+            self.stats_obj.record(endpoint, None, family)
             return None
         if fault is not None:
             self.stats_obj.bump("faults_injected")
-            self.stats_obj.record(endpoint, fault)
+            self.stats_obj.record(endpoint, fault, family)
             return json_response(fault, _FAULTS[fault], rl_headers)
         try:
             scopes = api.authenticate(self, req)
-            resp = api.route(self, req, scopes)
+            resp = api.route(self, req, scopes, found)
         except ApiError as exc:
             resp = json_response(exc.status, exc.body)
         resp.headers.update(rl_headers)
-        self.stats_obj.record(endpoint, resp.status)
+        self.stats_obj.record(endpoint, resp.status, family)
         return resp
 
     def _roll_fault(self) -> int | str | None:

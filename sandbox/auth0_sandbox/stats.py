@@ -19,16 +19,26 @@ class Stats:
             self.requests = 0
             self.by_endpoint: Counter[str] = Counter()
             self.by_status: Counter[str] = Counter()
+            self.by_family: Counter[str] = Counter()
+            self.rate_limited_by_endpoint: Counter[str] = Counter()
+            self.rate_limited_by_family: Counter[str] = Counter()
             self.rate_limited = 0
             self.faults_injected = 0
             self.tokens_minted = 0
 
-    def record(self, endpoint: str, status: int | None) -> None:
-        """One request; status None = connection reset (counted as "reset")."""
+    def record(self, endpoint: str, status: int | None, family: str | None = None) -> None:
+        """One request (``endpoint`` = route template); status None = connection reset
+        (counted as "reset"); ``family`` = its rate-limit family (/api/v2 only)."""
         with self._lock:
             self.requests += 1
             self.by_endpoint[endpoint] += 1
             self.by_status["reset" if status is None else str(status)] += 1
+            if family is not None:
+                self.by_family[family] += 1
+            if status == 429:
+                self.rate_limited_by_endpoint[endpoint] += 1
+                if family is not None:
+                    self.rate_limited_by_family[family] += 1
 
     def bump(self, name: str) -> None:
         with self._lock:
@@ -40,6 +50,9 @@ class Stats:
                 "requests": self.requests,
                 "by_endpoint": dict(self.by_endpoint),
                 "by_status": dict(self.by_status),
+                "by_family": dict(self.by_family),
+                "rate_limited_by_endpoint": dict(self.rate_limited_by_endpoint),
+                "rate_limited_by_family": dict(self.rate_limited_by_family),
                 "rate_limited": self.rate_limited,
                 "faults_injected": self.faults_injected,
                 "tokens_minted": self.tokens_minted,

@@ -172,7 +172,8 @@ def test_token_response_has_recorded_keys(sb: Sandbox) -> None:
     body = r.json()
     assert set(TOKEN_RESPONSE) <= set(body)
     assert body["token_type"] == "Bearer" and body["expires_in"] == 86400
-    assert body["scope"] == "read:users read:connections"
+    assert body["scope"] == sb.config.scopes
+    assert body["scope"].startswith("read:users read:connections read:roles")
 
 
 def test_connections_have_con_ids(sb: Sandbox, api: requests.Session) -> None:
