@@ -82,6 +82,8 @@ def _route(sb: Sandbox, req: Request) -> Response:
             if sb.delete_user(uid):
                 return Response(204)
             return json_response(404, {"error": f"no user {uid}"})
+    if parts[:1] in (["roles"], ["organizations"], ["tenant-truth"]):
+        return _directory(sb, req, parts)
     if m == "GET" and parts == ["health"]:
         return json_response(
             200,
@@ -92,4 +94,44 @@ def _route(sb: Sandbox, req: Request) -> Response:
                 "audience": sb.audience,
             },
         )
+    return json_response(404, {"error": f"unknown admin endpoint {m} {req.path}"})
+
+
+def _ids(body: dict[str, Any], key: str) -> list[str]:
+    ids = body.get(key)
+    if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+        raise _Bad(f'body must be {{"{key}": [ids]}}')
+    return ids
+
+
+def _directory(sb: Sandbox, req: Request, parts: list[str]) -> Response:
+    """tenant-truth, roles and organizations (Auth0's body names: users/members/roles)."""
+    m, n = req.method, len(parts)
+    ids = [unquote(p) for p in parts]
+    try:
+        if m == "GET" and parts == ["tenant-truth"]:
+            return json_response(200, sb.tenant_truth())
+        if m == "POST" and parts == ["roles"]:
+            return json_response(201, sb.create_role(**_body(req)))
+        if m == "DELETE" and n == 2 and parts[0] == "roles":
+            ok = sb.delete_role(ids[1])
+            return Response(204) if ok else json_response(404, {"error": f"no role {ids[1]}"})
+        if m == "POST" and n == 3 and parts[0] == "roles" and parts[2] == "users":
+            added = sb.add_role_users(ids[1], _ids(_body(req), "users"))
+            return json_response(200, {"added": added})
+        if m == "POST" and parts == ["organizations"]:
+            return json_response(201, sb.create_organization(**_body(req)))
+        if m == "DELETE" and n == 2 and parts[0] == "organizations":
+            ok = sb.delete_organization(ids[1])
+            return Response(204) if ok else json_response(404, {"error": f"no org {ids[1]}"})
+        if m == "POST" and n == 3 and parts[0] == "organizations" and parts[2] == "members":
+            added = sb.add_organization_members(ids[1], _ids(_body(req), "members"))
+            return json_response(200, {"added": added})
+        if m == "POST" and n == 5 and parts[0] == "organizations" and parts[4] == "roles":
+            roles = sb.assign_member_roles(ids[1], ids[3], _ids(_body(req), "roles"))
+            return json_response(200, {"roles": roles})
+    except KeyError as exc:
+        return json_response(404, {"error": f"unknown id {exc.args[0]}"})
+    except TypeError as exc:
+        raise _Bad(str(exc)) from None
     return json_response(404, {"error": f"unknown admin endpoint {m} {req.path}"})
