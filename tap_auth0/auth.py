@@ -1,15 +1,22 @@
-"""Bearer tokens: a fixed Management API token, or one minted from client credentials."""
+"""Bearer tokens: a fixed Management API token, or one minted from client credentials.
+
+This module knows nothing of HTTP: minting is a callable handed in by whoever builds the
+client (`client.connect`), so auth and the HTTP client do not import each other.
+"""
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 import threading
 import time
 import typing as t
 
 from tap_auth0.errors import AuthError
 
-if t.TYPE_CHECKING:
-    from tap_auth0.http_client import Auth0HTTP
+# () -> the /oauth/token answer (access_token, expires_in, scope, ...)
+Mint = t.Callable[[], t.Mapping[str, t.Any]]
 
 # Renew this long before expiry so a request never leaves with a token about to die.
 RENEW_MARGIN_SECONDS = 300
@@ -20,6 +27,11 @@ class TokenProvider:
     """Hands out the current token; `renew` is asked for a new one after a 401 'Expired'."""
 
     renewable = False
+
+    def scopes(self) -> frozenset[str] | None:
+        """The token's scopes, from `/oauth/token`'s answer or the JWT's claims; None when
+        unreadable (an opaque token)."""
+        return scopes_of(self.token())
 
     def token(self) -> str:
         raise NotImplementedError
@@ -51,21 +63,26 @@ class ClientCredentials(TokenProvider):
 
     def __init__(
         self,
-        http: Auth0HTTP,
+        mint: Mint,
         *,
-        client_id: str,
-        client_secret: str,
-        audience: str,
+        host: str,
+        on_token: t.Callable[[str], None] = lambda _: None,
         clock: t.Callable[[], float] = time.monotonic,
     ) -> None:
-        self._http = http
-        self._client_id = client_id
-        self._client_secret = client_secret
-        self._audience = audience
+        self._mint_call = mint
+        self._host = host
+        self._on_token = on_token
         self._clock = clock
         self._lock = threading.Lock()
         self._value: str | None = None
+        self._scope: str | None = None
         self._renew_at = 0.0
+
+    def scopes(self) -> frozenset[str] | None:
+        self.token()
+        if self._scope is not None:
+            return frozenset(self._scope.split())
+        return super().scopes()
 
     def token(self) -> str:
         with self._lock:
@@ -84,15 +101,11 @@ class ClientCredentials(TokenProvider):
             return self._value
 
     def _mint(self) -> None:
-        body = self._http.mint_token(
-            client_id=self._client_id,
-            client_secret=self._client_secret,
-            audience=self._audience,
-        )
+        body = self._mint_call()
         value = body.get("access_token")
         if not isinstance(value, str) or not value:
             raise AuthError(
-                f"POST /oauth/token on {self._http.host} answered without an access_token; "
+                f"POST /oauth/token on {self._host} answered without an access_token; "
                 "check 'domain' points at the tenant"
             )
         try:
@@ -101,5 +114,29 @@ class ClientCredentials(TokenProvider):
             lifetime = 86400.0
         margin = min(RENEW_MARGIN_SECONDS, lifetime * RENEW_MARGIN_FRACTION)
         self._value = value
+        scope = body.get("scope")
+        self._scope = scope if isinstance(scope, str) else None
         self._renew_at = self._clock() + max(lifetime - margin, 0.0)
-        self._http.register_secret(value)
+        self._on_token(value)
+
+
+def scopes_of(token: str) -> frozenset[str] | None:
+    """Scopes in a JWT's `scope` (space-separated) or `permissions` claim; None if the token
+    is not a readable JWT. The signature is not checked: this only tells the user early."""
+    parts = token.split(".")
+    if len(parts) != 3:
+        return None
+    try:
+        payload = parts[1] + "=" * (-len(parts[1]) % 4)
+        claims = json.loads(base64.urlsafe_b64decode(payload))
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        return None
+    if not isinstance(claims, dict):
+        return None
+    scope = claims.get("scope")
+    if isinstance(scope, str):
+        return frozenset(scope.split())
+    permissions = claims.get("permissions")
+    if isinstance(permissions, list):
+        return frozenset(p for p in permissions if isinstance(p, str))
+    return None

@@ -27,6 +27,15 @@ class AuthError(TapAuth0Error):
     exit_code = EXIT_AUTH
 
 
+class ScopeError(AuthError):
+    """403 insufficient_scope: the token lacks the scope one endpoint needs. A stream that
+    meets it is skipped with a warning; the other streams go on."""
+
+    def __init__(self, message: str, *, scopes: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.scopes = scopes
+
+
 class NetworkError(TapAuth0Error):
     """The tenant could not be reached even after retries."""
 

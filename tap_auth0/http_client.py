@@ -23,8 +23,9 @@ from tap_auth0.errors import (
     AuthError,
     NetworkError,
     RetriesExhausted,
+    ScopeError,
 )
-from tap_auth0.ratelimit import RateScheduler
+from tap_auth0.ratelimit import SchedulerPool
 
 if t.TYPE_CHECKING:
     from tap_auth0.auth import TokenProvider
@@ -47,6 +48,7 @@ _KNOWN_SECRETS: set[str] = set()
 # A secret shorter than this is redacted only as a whole word: "T" must not mangle "GET".
 SHORT_SECRET = 8
 _SSL_REASON = re.compile(r"\[SSL(?:: [A-Z_]+)?\] [^(]+")
+_EXPECTED_SCOPES = re.compile(r"expected (?:any of|all of)?:?\s*([\w:, ]+)", re.IGNORECASE)
 
 
 def redact_secrets(text: str, secrets: t.Iterable[str] | None = None) -> str:
@@ -83,7 +85,7 @@ class Auth0HTTP:
         settings: Settings,
         *,
         logger: logging.Logger,
-        scheduler: RateScheduler | None = None,
+        scheduler: SchedulerPool | None = None,
         session: requests.Session | None = None,
         sleep: t.Callable[[float], None] = time.sleep,
     ) -> None:
@@ -93,7 +95,7 @@ class Auth0HTTP:
         self.timeout = settings.request_timeout
         self.max_retries = settings.max_retries
         self.logger = logger
-        self.scheduler = scheduler or RateScheduler(settings.max_requests_per_second)
+        self.scheduler = scheduler or SchedulerPool(settings.max_requests_per_second)
         self.session = session or requests.Session()
         adapter = HTTPAdapter(
             pool_connections=4, pool_maxsize=settings.max_concurrency + 4, max_retries=0
@@ -118,16 +120,26 @@ class Auth0HTTP:
         return redact_secrets(text)
 
     # -- public calls -------------------------------------------------------------------
-    def get_json(self, path: str, params: t.Mapping[str, t.Any] | None = None) -> t.Any:
-        resp = self.send("GET", f"{self.api_base}{path}", params=params)
-        return self._json(resp, f"GET /api/v2{path}")
+    def get_json(
+        self,
+        path: str,
+        params: t.Mapping[str, t.Any] | None = None,
+        *,
+        bucket: str | None = None,
+    ) -> t.Any:
+        """GET an /api/v2 path. `bucket` names the endpoint for rate limiting (its path
+        template, e.g. `/roles/{id}/users`); the path itself when not given."""
+        resp = self.send("GET", f"{self.api_base}{path}", params=params, bucket=bucket)
+        return self._json(resp, f"GET /api/v2{bucket or path}")
 
     def get_user(
         self, user_id: str, params: t.Mapping[str, t.Any] | None = None
     ) -> dict[str, t.Any] | None:
         """Get a User; None when Auth0 says it does not exist (deleted meanwhile)."""
         path = f"/users/{quote(user_id, safe='')}"
-        resp = self.send("GET", f"{self.api_base}{path}", params=params, allow=(404,))
+        resp = self.send(
+            "GET", f"{self.api_base}{path}", params=params, allow=(404,), bucket="/users/{id}"
+        )
         if resp.status_code == 404:
             return None
         body = self._json(resp, "GET /api/v2/users/{id}")
@@ -177,6 +189,7 @@ class Auth0HTTP:
         json_body: t.Any = None,
         auth: bool = True,
         allow: tuple[int, ...] = (),
+        bucket: str | None = None,
     ) -> requests.Response:
         """Send with retries: 429 waits for the reset, 5xx/timeouts/resets back off,
         a 401 'Expired token' renews the token; other 4xx raise one-line errors."""
@@ -184,12 +197,13 @@ class Auth0HTTP:
         throttles = 0
         refused: set[str] = set()
         label = f"{method} {urlsplit(url).path}"
+        key = f"{method} {bucket or urlsplit(url).path}"
         while True:
             # The current token on every attempt: a retry after a wait must not carry a
             # token that expired meanwhile (token() renews ahead of expiry).
             token = self.tokens.token() if auth and self.tokens else None
             headers = {"Authorization": f"Bearer {token}"} if token else {}
-            self.scheduler.acquire()
+            slot = self.scheduler.acquire(key)
             try:
                 resp = self.session.request(
                     method,
@@ -201,10 +215,10 @@ class Auth0HTTP:
                     allow_redirects=False,  # never carry the token to another host
                 )
             except (requests.exceptions.SSLError, requests.exceptions.InvalidURL) as exc:
-                self.scheduler.release(None, None)
+                self.scheduler.release(key, slot, None, None)
                 raise NetworkError(f"Cannot reach {self.host}: {self._reason(exc)}") from None
             except requests.exceptions.RequestException as exc:
-                self.scheduler.release(None, None)
+                self.scheduler.release(key, slot, None, None)
                 failures += 1
                 connect_phase = (
                     isinstance(exc, (requests.exceptions.ConnectTimeout))
@@ -222,7 +236,7 @@ class Auth0HTTP:
                     ) from None
                 self._retry_wait(failures, label, self._reason(exc))
                 continue
-            self.scheduler.release(resp.headers, resp.status_code)
+            self.scheduler.release(key, slot, resp.headers, resp.status_code)
             status = resp.status_code
             if status < 300 or status in allow:
                 return resp
@@ -290,8 +304,19 @@ class Auth0HTTP:
     def _auth_error(self, status: int, message: str, code: str | None) -> AuthError:
         low = message.lower()
         if "scope" in low:
-            hint = "grant the application the read:users scope on the Management API"
-        elif "audience" in low:
+            found = _EXPECTED_SCOPES.search(message)
+            scopes = (
+                tuple(x.strip() for x in found.group(1).split(",") if x.strip()) if found else ()
+            )
+            first = scopes[0] if scopes else "required read"
+            return ScopeError(
+                self.redact(
+                    f"Auth0 refused the request ({status}{' ' + code if code else ''}: "
+                    f"{message}); grant the application the {first} scope on the Management API"
+                ),
+                scopes=scopes,
+            )
+        if "audience" in low:
             hint = "the token was issued for another API; check 'audience'"
         elif "expired" in low:
             hint = "the token has expired"

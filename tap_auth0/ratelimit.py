@@ -153,6 +153,15 @@ class RateScheduler:
                 self._block_until_reset(now, parsed)
             self._cond.notify_all()
 
+    def observe(self, headers: t.Mapping[str, str] | None, status: int | None) -> None:
+        """Learn from an answer to a request sent through another scheduler (the pool's
+        first request on an endpoint), without counting it in flight here."""
+        with self._cond:
+            self._inflight += 1
+        self.release(headers, status)
+        with self._cond:
+            self.requests += 1
+
     def _learn(self, now: float, h: RateHeaders) -> None:
         self.capacity = h.limit
         # Tokens the server had left, minus requests of ours it has not counted yet.
@@ -211,3 +220,89 @@ class RateScheduler:
                 "rate_source": self._rate_source,
                 "waited_seconds": round(self.waited_seconds, 3),
             }
+
+
+class SchedulerPool:
+    """One scheduler per rate-limit bucket, found from the answers themselves.
+
+    Auth0 limits a tenant either with one bucket for the whole Management API (free,
+    Enterprise) or with one bucket per endpoint family (Essentials: Read Users 40, Read
+    Organizations 5, Organization Members 40, ...), and each answer's `x-ratelimit-limit`
+    is the size of the bucket that answered. Each endpoint (its path template) starts on a
+    scheduler of its own, one request at a time; its first answer says the bucket's size, and
+    from then on it shares the scheduler of every endpoint whose bucket has that size. A
+    global bucket is so mirrored once (never overdrawn by two mirrors), while buckets of
+    different sizes pace apart: a wait on Read Organizations does not stall Organization
+    Members. Two distinct buckets of one size share a scheduler: slower, never over.
+    `max_requests_per_second` caps the sum over all buckets.
+    """
+
+    def __init__(
+        self,
+        max_requests_per_second: float | None = None,
+        *,
+        clock: t.Callable[[], float] = time.monotonic,
+        wall: t.Callable[[], float] = time.time,
+    ) -> None:
+        self._clock = clock
+        self._wall = wall
+        self._lock = threading.Lock()
+        self._by_key: dict[str, RateScheduler] = {}
+        self._by_limit: dict[int, RateScheduler] = {}
+        self._cap = RateScheduler(max_requests_per_second, clock=clock, wall=wall)
+        self._capped = bool(max_requests_per_second)
+
+    def acquire(self, key: str) -> RateScheduler:
+        """Wait for a slot on `key`'s bucket; return the scheduler to `release` on."""
+        with self._lock:
+            scheduler = self._by_key.get(key)
+            if scheduler is None:
+                scheduler = RateScheduler(None, clock=self._clock, wall=self._wall)
+                self._by_key[key] = scheduler
+        if self._capped:
+            self._cap.acquire()
+            self._cap.release(None, None)
+        scheduler.acquire()
+        return scheduler
+
+    def release(
+        self,
+        key: str,
+        scheduler: RateScheduler,
+        headers: t.Mapping[str, str] | None,
+        status: int | None,
+    ) -> None:
+        scheduler.release(headers, status)
+        parsed = RateHeaders.parse(headers) if headers is not None else None
+        if parsed is None:
+            return
+        with self._lock:
+            shared = self._by_limit.setdefault(parsed.limit, scheduler)
+            if self._by_key.get(key) is not shared:
+                self._by_key[key] = shared
+                if shared is not scheduler:
+                    shared.observe(headers, status)
+
+    @property
+    def schedulers(self) -> list[RateScheduler]:
+        with self._lock:
+            return list({id(s): s for s in self._by_key.values()}.values())
+
+    @property
+    def throttled(self) -> int:
+        return sum(s.throttled for s in self.schedulers)
+
+    @property
+    def requests(self) -> int:
+        return sum(s.requests for s in self.schedulers)
+
+    def snapshot(self) -> dict[str, t.Any]:
+        with self._lock:
+            buckets = {
+                str(limit): {
+                    "endpoints": sorted(k for k, v in self._by_key.items() if v is s),
+                    **s.snapshot(),
+                }
+                for limit, s in self._by_limit.items()
+            }
+        return {"requests": self.requests, "throttled": self.throttled, "buckets": buckets}

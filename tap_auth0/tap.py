@@ -9,8 +9,6 @@ import typing as t
 from pathlib import Path
 
 import click
-from singer_sdk import Tap
-from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.singerlib.messages import StateMessage
 from singer_sdk.tap_base import CliTestOptionValue
 
@@ -18,8 +16,10 @@ from tap_auth0.client import connect
 from tap_auth0.errors import ConfigError, TapAuth0Error
 from tap_auth0.http_client import redact_secrets
 from tap_auth0.output import BufferedMsgSpecWriter
+from tap_auth0.sdk_hooks import TapHooks
 from tap_auth0.settings import CONFIG_SCHEMA, Settings, parse_settings
-from tap_auth0.streams import UserDetailStream, UsersStream
+from tap_auth0.streams.base import Auth0Stream, ScopeSkips
+from tap_auth0.streams.registry import streams_for
 
 if t.TYPE_CHECKING:
     from tap_auth0.http_client import Auth0HTTP
@@ -33,14 +33,8 @@ class Terminated(SystemExit):
         self.signum = signum
 
 
-class UserDetailByIdStream(UserDetailStream):
-    """`user_detail` when `user_ids` is set: standalone, fetched by ID, no listing."""
-
-    parent_stream_type = None
-
-
-class TapAuth0(Tap):
-    """Singer tap for Auth0 users through the Management API v2."""
+class TapAuth0(TapHooks):
+    """Singer tap for an Auth0 tenant through the Management API v2."""
 
     name = "tap-auth0"
     package_name = "tap-auth0-singer"
@@ -50,19 +44,14 @@ class TapAuth0(Tap):
 
     _settings: Settings | None = None
     _http: Auth0HTTP | None = None
+    _skips: ScopeSkips | None = None
 
-    def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
+    def validate_settings(self, config: t.Mapping[str, t.Any]) -> None:
         # Our checks first: they name the setting and say what is expected, in one line.
-        try:
-            self._settings = parse_settings(self._config)
-        except ConfigError:
-            if raise_errors:
-                raise
-            return ["invalid config"]
-        try:
-            return super()._validate_config(raise_errors=raise_errors)
-        except ConfigValidationError as exc:
-            raise ConfigError(f"Invalid config: {'; '.join(exc.errors)}") from None
+        self._settings = parse_settings(config)
+
+    def config_error(self, errors: list[str]) -> Exception:
+        return ConfigError(f"Invalid config: {'; '.join(errors)}")
 
     @property
     def settings(self) -> Settings:
@@ -75,6 +64,50 @@ class TapAuth0(Tap):
         if self._http is None:
             self._http = connect(self.settings, self.logger)
         return self._http
+
+    @property
+    def skips(self) -> ScopeSkips:
+        if self._skips is None:
+            self._skips = ScopeSkips(self.logger)
+        return self._skips
+
+    def discover_streams(self) -> list[Auth0Stream]:
+        return [
+            cls(self, settings=self.settings, http=self.http, skips=self.skips)
+            for cls in streams_for(self.settings)
+        ]
+
+    def sync_all(self) -> None:
+        super().sync_all()
+        summary = self.skips.summary()
+        if summary is None:
+            return
+        self.logger.warning("%s", summary)
+        selected = [s for s in self.streams.values() if s.selected]
+        if self.skips.first_error and all(s.name in self.skips.skipped for s in selected):
+            # Nothing could be read at all: that is a failed run, not a partial one.
+            raise self.skips.first_error
+
+    # -- connection test ------------------------------------------------------------------
+    def scope_report(self) -> list[str]:
+        """Per selected stream: whether the token's scopes allow it."""
+        scopes = self.http.tokens.scopes() if self.http.tokens else None
+        if scopes is None:
+            return [
+                "Scopes: not readable from this token (not a JWT); streams are checked as they run"
+            ]
+        lines = []
+        for stream in self.streams.values():
+            if not stream.selected or not isinstance(stream, Auth0Stream) or not stream.scopes:
+                continue
+            ok = scopes.intersection(stream.scopes)
+            verdict = (
+                f"ok ({', '.join(sorted(ok))})"
+                if ok
+                else f"MISSING {' or '.join(stream.scopes)}: will be skipped"
+            )
+            lines.append(f"  {stream.name}: {verdict}")
+        return ["Scopes per selected stream:", *lines]
 
     def check_connection(self) -> str:
         """Fail fast and say which: unreachable, bad credentials, wrong audience, scope."""
@@ -112,12 +145,14 @@ class TapAuth0(Tap):
             validate_config=True,
         )
         message = tap.check_connection()
+        report = tap.scope_report()
         tap.run_connection_test()
-        tap.logger.info("%s", message)
-        sys.stderr.write(message + "\n")
+        for line in [*report, message]:
+            tap.logger.info("%s", line)
+            sys.stderr.write(line + "\n")
         ctx.exit()
 
-    def _handle_termination(self, signum: int, frame: t.Any) -> None:
+    def on_termination(self, signum: int) -> None:
         """SIGTERM/SIGINT: the last line on stdout is always a STATE (the SDK's writer
         skips one equal to the last emitted, which could leave RECORDs after it)."""
         try:
@@ -127,11 +162,6 @@ class TapAuth0(Tap):
             self.logger.info("Gracefully shutting down...")
             # Not the SDK's exit 0: an interrupted sync must not look complete.
             raise Terminated(signum)
-
-    def discover_streams(self) -> list:
-        if self.settings.user_ids:
-            return [UsersStream(self), UserDetailByIdStream(self)]
-        return [UsersStream(self), UserDetailStream(self)]
 
 
 _FILE_OPTIONS = ("--config", "--state", "--catalog")

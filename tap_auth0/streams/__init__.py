@@ -1,6 +1,5 @@
-"""Streams, grouped by Auth0 resource."""
+"""Streams, grouped by Auth0 resource; `registry.STREAMS` lists them all."""
 
-from tap_auth0.streams.user_detail import UserDetailStream
-from tap_auth0.streams.users import UsersStream
+from tap_auth0.streams.registry import STREAMS
 
-__all__ = ["UserDetailStream", "UsersStream"]
+__all__ = ["STREAMS"]

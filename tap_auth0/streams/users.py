@@ -6,17 +6,30 @@ import time
 import typing as t
 from datetime import datetime, timedelta, timezone
 
-from tap_auth0.client import Auth0Stream
 from tap_auth0.errors import Auth0APIError, ConfigError
 from tap_auth0.schemas import load_schema
-from tap_auth0.settings import parse_datetime
+from tap_auth0.streams.base import Auth0Stream
 from tap_auth0.streams.export import ExportJob
 from tap_auth0.streams.keyset import KeysetScan
 from tap_auth0.streams.query import combine, connection_clause, iso_ms, projection
+from tap_auth0.values import parse_datetime
 
 # Fields the tap itself needs, whatever projection the user asked for.
 USERS_REQUIRED_FIELDS = ("user_id", "updated_at", "created_at")
 PROGRESS_EVERY_PAGES = 20
+IDP_TOKEN_KEYS = ("access_token", "refresh_token", "access_token_secret")
+
+
+def drop_idp_tokens(record: dict[str, t.Any]) -> dict[str, t.Any]:
+    """IdP tokens are credentials for the user's social/enterprise account: keep them out
+    of warehouses unless asked (`include_idp_tokens`)."""
+    identities = record.get("identities")
+    if isinstance(identities, list):
+        for identity in identities:
+            if isinstance(identity, dict):
+                for key in IDP_TOKEN_KEYS:
+                    identity.pop(key, None)
+    return record
 
 
 class UsersStream(Auth0Stream):
@@ -30,6 +43,12 @@ class UsersStream(Auth0Stream):
     check_sorted = False
     STATE_MSG_FREQUENCY = 1000
     schema = load_schema("user")
+    scopes = ("read:users",)
+    child_context: t.ClassVar[dict[str, str]] = {"user_id": "user_id"}
+    # A user reaches the SDK (and so the bookmark) only after its detail was emitted.
+    hold_parents = True
+    # Search runs are incremental; a complete export activates its own version.
+    activate_version = False
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         super().__init__(*args, **kwargs)
@@ -38,7 +57,12 @@ class UsersStream(Auth0Stream):
         else:
             self.replication_key = "updated_at"
         self.window_end: str | None = None
-        self._exporting = False
+        self._export_version: int | None = None
+
+    def post_process(
+        self, row: dict[str, t.Any], context: t.Mapping[str, t.Any] | None = None
+    ) -> dict[str, t.Any] | None:
+        return row if self.settings.include_idp_tokens else drop_idp_tokens(row)
 
     # -- query building -------------------------------------------------------------------
     def base_query(self) -> str | None:
@@ -188,11 +212,7 @@ class UsersStream(Auth0Stream):
             timeout_seconds=s.export_timeout_seconds,
             connection=s.connection,
         )
-        self._exporting = True
-        try:
-            yield from job.records()
-        finally:
-            self._exporting = False
+        yield from job.records()
         self.logger.info(
             "Exported %s users in %d API requests and %d download(s)",
             f"{job.lines:,}",
@@ -201,60 +221,52 @@ class UsersStream(Auth0Stream):
         )
         self.window_end = end
 
-    def _increment_stream_state(self, latest_record: dict, *, context: t.Any = None) -> None:
-        # An export file is not ordered by updated_at: its records must not move the
-        # bookmark; a complete export sets it once, at the end.
-        if self._exporting:
-            return
-        super()._increment_stream_state(latest_record, context=context)
-
-    def get_records(self, context: t.Mapping[str, t.Any] | None) -> t.Iterable[dict]:
+    def records(self, context: t.Mapping[str, t.Any] | None) -> t.Iterable[dict]:
         self.window_end = None
+        self._export_version = None
         if self.settings.user_ids:
             # `user_ids` asks for exactly those users: no listing of the tenant at all.
             self.logger.info("users: not listed, 'user_ids' is set (see user_detail)")
-            return
+            return iter(())
         mode, reason = self.resolve_mode(context)
         self.logger.info("Extracting users by %s (%s)", mode, reason)
+        if mode != "export":
+            return self.iter_users(context)
+        # Every record of a full export carries one table version; ACTIVATE_VERSION at the
+        # end lets targets drop the users deleted in Auth0. An export file is not ordered
+        # by updated_at: its records must not move the bookmark; a complete export sets it
+        # once, at the end.
+        self._export_version = int(time.time() * 1000)
+        self.table_version = self._export_version
         detail = self.detail_stream
-        version = None
-        if mode == "export":
-            # Every record of a full export carries one table version; ACTIVATE_VERSION
-            # at the end lets targets drop the users deleted in Auth0.
-            version = int(time.time() * 1000)
-            self._stream_version = version
-            if detail is not None:
-                detail._stream_version = version
-            source = self.iter_export()
-        else:
-            source = self.iter_users(context)
-        if detail is None:
-            yield from source
-        else:
-            # A user is handed to the SDK (and so to the bookmark) only after its detail
-            # was emitted: an interrupted run never leaves a detail behind the bookmark.
-            detail.begin()
-            yield from detail.fetch_along(source)
-            detail.end()
-        # Runs after the SDK has counted the last record into the state.
+        if detail is not None:
+            detail.table_version = self._export_version
+        self.bookmarks_frozen = True
+        return self.iter_export()
+
+    def after_records(self, context: t.Mapping[str, t.Any] | None) -> None:
+        self.bookmarks_frozen = False
         if self.window_end:
             self._complete_window(context, self.window_end)
+        version = self._export_version
         if version is not None and self.window_end:
             if self.selected:
-                self._write_activate_version_message(version)
+                self.write_activate_version(version)
+            detail = self.detail_stream
             if detail is not None:
-                detail._write_activate_version_message(version)
+                detail.write_activate_version(version)
 
     @property
-    def detail_stream(self) -> t.Any:
+    def fanout_window(self) -> int:
+        # Room for a whole page plus the requests in flight, so the workers keep busy
+        # while the next listing request is on its way.
+        s = self.settings
+        return max(4 * s.max_concurrency, s.page_size + s.max_concurrency)
+
+    @property
+    def detail_stream(self) -> Auth0Stream | None:
         """The selected `user_detail` child (see user_detail.py), if any."""
         for child in self.child_streams:
-            if hasattr(child, "fetch_along") and child.selected:
-                return child
+            if child.name == "user_detail" and child.selected:
+                return t.cast(Auth0Stream, child)
         return None
-
-    def _sync_children(self, child_context: t.Any) -> None:
-        """Children are fetched concurrently in get_records, not one sync per user."""
-
-    def get_child_context(self, record: dict, context: t.Any) -> dict:
-        return {"user_id": record["user_id"]}

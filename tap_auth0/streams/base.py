@@ -1,0 +1,271 @@
+"""The one declarative base for Auth0 streams.
+
+A simple stream is data: its name, path, envelope key, keys, paginator and scopes; the
+schema is `schemas/<name>.json`. A child stream names its `parent` and gets the parent's
+context keys (e.g. `role_id`) in its path and in every record; the parent fetches all its
+selected children concurrently (fanout.py) through the one shared HTTP client. A full-table
+stream's records carry one table version, and ACTIVATE_VERSION follows a complete read, so
+loaders that honour it drop what was deleted in Auth0. A stream refused for a missing scope
+is skipped with one warning; the other streams go on (see `ScopeSkips`).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import typing as t
+from urllib.parse import quote
+
+from singer_sdk.helpers.conform import TypeConformanceLevel
+
+from tap_auth0.errors import ScopeError
+from tap_auth0.schemas import load_schema
+from tap_auth0.sdk_hooks import StreamHooks
+from tap_auth0.streams.fanout import FanOut, Lane
+from tap_auth0.streams.paging import OffsetPaginator, Paginator
+
+if t.TYPE_CHECKING:
+    import logging
+
+    from singer_sdk import Tap
+
+    from tap_auth0.http_client import Auth0HTTP
+    from tap_auth0.settings import Settings
+
+Record = dict[str, t.Any]
+Context = dict[str, t.Any]
+# Room for every parent of a full-table stream: its children's lanes then run apart, each
+# at its own bucket's pace (contexts are a few bytes each).
+DECOUPLED_WINDOW = 100_000
+
+
+class ScopeSkips:
+    """Streams skipped because the token lacks a scope: one warning each, one summary."""
+
+    def __init__(self, logger: logging.Logger) -> None:
+        self.logger = logger
+        self.skipped: dict[str, tuple[str, ...]] = {}
+        self.first_error: ScopeError | None = None
+        self._lock = threading.Lock()
+
+    def add(self, stream: str, exc: ScopeError, *, why: str = "") -> None:
+        with self._lock:
+            if stream in self.skipped:
+                return
+            self.skipped[stream] = exc.scopes
+            self.first_error = self.first_error or exc
+        needs = " or ".join(exc.scopes) or "a read scope"
+        self.logger.warning(
+            "Stream '%s' skipped: the token lacks %s%s", stream, needs, f" ({why})" if why else ""
+        )
+
+    def summary(self) -> str | None:
+        if not self.skipped:
+            return None
+        parts = [f"{name} (needs {' or '.join(s) or '?'})" for name, s in self.skipped.items()]
+        return f"Skipped for missing scopes: {', '.join(parts)}"
+
+
+class Auth0Stream(StreamHooks):
+    """Base for every stream; subclasses mostly just declare."""
+
+    # -- declaration --------------------------------------------------------------------
+    path: t.ClassVar[str] = ""
+    records_key: t.ClassVar[str | None] = None
+    paginator: t.ClassVar[Paginator] = OffsetPaginator()
+    # Any one of these scopes lets the token read the endpoint (Auth0's "expected any of").
+    scopes: t.ClassVar[tuple[str, ...]] = ()
+    params: t.ClassVar[dict[str, str]] = {}
+    parent: t.ClassVar[type[Auth0Stream] | None] = None
+    # On a parent: the children's context, as context key -> parent record field.
+    child_context: t.ClassVar[dict[str, str]] = {}
+    # Rows computed from a sibling child's answers (no requests of its own).
+    derived_from: t.ClassVar[type[Auth0Stream] | None] = None
+    # Dropped from every record: secrets, and what a derived stream carries instead.
+    drop_fields: t.ClassVar[tuple[str, ...]] = ()
+    # A full read ends with ACTIVATE_VERSION (loaders then drop rows deleted in Auth0).
+    activate_version: t.ClassVar[bool] = True
+    # Hand a parent on only after its children were emitted (bookmark safety).
+    hold_parents: t.ClassVar[bool] = False
+    schema_file: t.ClassVar[str | None] = None
+
+    # Auth0's JSON is already JSON-typed and the schemas allow extra keys: per-record
+    # conformance would cost more than the rest of the output path and change nothing
+    # (tests/test_schemas.py proves it on every recorded payload).
+    TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
+    state_partitioning_keys: t.ClassVar[list[str]] = []
+
+    def __init_subclass__(cls, **kwargs: t.Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.parent is not None:
+            cls.parent_stream_type = cls.parent
+
+    def __init__(self, tap: Tap, *, settings: Settings, http: Auth0HTTP, skips: ScopeSkips) -> None:
+        self.settings = settings
+        self.http = http
+        self.skips = skips
+        schema = getattr(type(self), "schema", None)
+        if not isinstance(schema, dict):
+            schema = load_schema(self.schema_file or self.name)
+        super().__init__(tap, schema=schema)
+        self._counter: t.Any = None
+        self.emitted = 0
+
+    # -- reading ------------------------------------------------------------------------
+    def url_path(self, context: t.Mapping[str, t.Any] | None) -> str:
+        if not context:
+            return self.path
+        return self.path.format(**{k: quote(str(v), safe="") for k, v in context.items()})
+
+    def request_params(self, context: t.Mapping[str, t.Any] | None) -> dict[str, t.Any]:
+        """Query parameters beyond paging (e.g. `fields`)."""
+        return dict(self.params)
+
+    def fetch(self, context: t.Mapping[str, t.Any] | None = None) -> t.Iterator[Record]:
+        """Every record at `path`, page by page, with the context's keys added."""
+        path = self.url_path(context)
+        base = self.request_params(context)
+        what = f"GET /api/v2{self.path}"
+
+        def get(paging: dict[str, t.Any]) -> t.Any:
+            return self.http.get_json(path, {**base, **paging}, bucket=self.path)
+
+        for page in self.paginator.pages(get, self.records_key, what):
+            for record in page:
+                yield {**context, **record} if context else record
+
+    def fetch_children(self, context: Context) -> list[Record]:
+        """A child's records for one parent (run on a worker thread)."""
+        return list(self.fetch(context))
+
+    def derive(self, records: list[Record]) -> list[Record]:
+        """A derived stream's rows from its sibling's records."""
+        raise NotImplementedError
+
+    def records(self, context: t.Mapping[str, t.Any] | None) -> t.Iterable[Record]:
+        return self.fetch(context)
+
+    def after_records(self, context: t.Mapping[str, t.Any] | None) -> None:
+        """Runs once every record and child record of a complete read was emitted."""
+
+    def post_process(
+        self, row: Record, context: t.Mapping[str, t.Any] | None = None
+    ) -> Record | None:
+        for key in self.drop_fields:
+            row.pop(key, None)
+        return row
+
+    # -- the sync ---------------------------------------------------------------------------
+    def get_records(self, context: t.Mapping[str, t.Any] | None) -> t.Iterable[Record]:
+        if self.name in self.skips.skipped:
+            return
+        children = [c for c in self.child_streams if c.selected]
+        full = self.replication_key is None and self.activate_version
+        if full and self.selected:
+            self.table_version = int(time.time() * 1000)
+        for child in children:
+            child.begin_table()
+        try:
+            source = self.records(context)
+            if children:
+                fan = self.fan_out(children)
+                source = fan.along(source, self.context_for_children)
+            yield from source
+        except ScopeError as exc:
+            self.skips.add(self.name, exc)
+            for child in children:
+                self.skips.add(child.name, exc, why=f"its parent '{self.name}' was refused")
+                child.end_table(complete=False)
+            return
+        self.after_records(context)
+        if full and self.selected:
+            self.write_activate_version(t.cast(int, self.table_version))
+        for child in children:
+            child.end_table(complete=True)
+
+    def context_for_children(self, record: Record) -> Context:
+        return {key: record[field] for key, field in self.child_context.items()}
+
+    def generate_child_contexts(
+        self, record: Record, context: t.Mapping[str, t.Any] | None
+    ) -> t.Iterable[Context | None]:
+        """None: children are fetched by the fan-out, not synced once per parent record."""
+        return ()
+
+    @property
+    def fanout_window(self) -> int:
+        return DECOUPLED_WINDOW
+
+    def fan_out(self, children: list[Auth0Stream]) -> FanOut:
+        """One lane per child that makes requests; derived children ride on their source."""
+        by_source: dict[str, tuple[Auth0Stream, list[Auth0Stream]]] = {}
+        for child in children:
+            source = child
+            if child.derived_from is not None:
+                source = next(c for c in self.child_streams if type(c) is child.derived_from)
+            by_source.setdefault(source.name, (source, []))[1].append(child)
+        lanes = []
+        for source, consumers in by_source.values():
+            source.prepare(consumers)
+            lanes.append(
+                Lane(
+                    source.name,
+                    source.fetch_children,
+                    self._emitter(source, consumers),
+                    workers=self.settings.max_concurrency,
+                    on_scope_error=self._lane_refused(consumers),
+                )
+            )
+        return FanOut(lanes, hold_parents=self.hold_parents, window=self.fanout_window)
+
+    @staticmethod
+    def _emitter(
+        source: Auth0Stream, consumers: list[Auth0Stream]
+    ) -> t.Callable[[list[Record], Context], None]:
+        derived = [c for c in consumers if c is not source]
+        emit_source = source in consumers
+
+        def emit(records: list[Record], context: Context) -> None:
+            for consumer in derived:
+                consumer.emit(consumer.derive(records), context)
+            if emit_source:
+                source.emit(records, context)
+
+        return emit
+
+    def _lane_refused(self, consumers: list[Auth0Stream]) -> t.Callable[[ScopeError], None]:
+        def refused(exc: ScopeError) -> None:
+            for consumer in consumers:
+                self.skips.add(consumer.name, exc)
+
+        return refused
+
+    def prepare(self, consumers: list[Auth0Stream]) -> None:
+        """Before a fan-out: which streams will consume this one's answers."""
+
+    # -- a child's table ------------------------------------------------------------------
+    def begin_table(self) -> None:
+        """SCHEMA, table version and record counter for a child the fan-out emits."""
+        self.write_schema()
+        if self.replication_key is None and self.activate_version:
+            self.table_version = int(time.time() * 1000)
+        self._counter = self.get_record_counter()
+        self._counter.__enter__()
+
+    def emit(self, records: t.Iterable[Record], context: t.Mapping[str, t.Any] | None) -> None:
+        for record in records:
+            row = self.post_process(record, context)
+            if row is None:
+                continue
+            self.write_record(row)
+            self.emitted += 1
+            if self._counter is not None:
+                self._counter.increment()
+
+    def end_table(self, *, complete: bool) -> None:
+        if self._counter is not None:
+            self._counter.__exit__(None, None, None)
+            self._counter = None
+        skipped = self.name in self.skips.skipped
+        if complete and not skipped and self.table_version is not None and self.activate_version:
+            self.write_activate_version(self.table_version)

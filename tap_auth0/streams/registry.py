@@ -1,0 +1,40 @@
+"""Every stream the tap offers, in sync order: adding a stream is one line here."""
+
+from __future__ import annotations
+
+import typing as t
+
+from tap_auth0.streams.organizations import (
+    OrganizationConnectionsStream,
+    OrganizationInvitationsStream,
+    OrganizationMemberRolesStream,
+    OrganizationMembersStream,
+    OrganizationsStream,
+)
+from tap_auth0.streams.rbac import RoleMembersStream, RolePermissionsStream, RolesStream
+from tap_auth0.streams.user_detail import UserDetailByIdStream, UserDetailStream
+from tap_auth0.streams.users import UsersStream
+
+if t.TYPE_CHECKING:
+    from tap_auth0.settings import Settings
+    from tap_auth0.streams.base import Auth0Stream
+
+STREAMS: tuple[type[Auth0Stream], ...] = (
+    UsersStream,
+    UserDetailStream,
+    RolesStream,
+    RolePermissionsStream,
+    RoleMembersStream,
+    OrganizationsStream,
+    OrganizationMembersStream,
+    OrganizationMemberRolesStream,
+    OrganizationConnectionsStream,
+    OrganizationInvitationsStream,
+)
+
+
+def streams_for(settings: Settings) -> list[type[Auth0Stream]]:
+    """`user_ids` makes `user_detail` standalone (fetched by ID, no listing)."""
+    if not settings.user_ids:
+        return list(STREAMS)
+    return [UserDetailByIdStream if s is UserDetailStream else s for s in STREAMS]
