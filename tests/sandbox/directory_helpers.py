@@ -1,0 +1,61 @@
+"""Shared fixtures for the role/organization tests: a sandbox with one role of 1,100 users
+and one organization of 1,050 members, and a checkpoint walker."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import requests
+from auth0_sandbox import Sandbox, SandboxConfig
+
+from .recordings import cursor_id
+
+TOKEN = "rbac-token"
+
+
+@contextmanager
+def big_sandbox() -> Iterator[Sandbox]:
+    """One role with 1,100 users (11 full pages of 100) and one org with 1,050 members."""
+    cfg = SandboxConfig(
+        users=1300, seed=11, access_token=TOKEN, big_role_users=1100, big_org_members=1050
+    )
+    with Sandbox(cfg) as sandbox:
+        yield sandbox
+
+
+@contextmanager
+def session() -> Iterator[requests.Session]:
+    with requests.Session() as session:
+        session.headers["Authorization"] = f"Bearer {TOKEN}"
+        yield session
+
+
+def get(s: requests.Session, sb: Sandbox, path: str, **params: Any) -> requests.Response:
+    return s.get(f"{sb.base_url}/api/v2{path}", params=params)
+
+
+def walk(s: requests.Session, sb: Sandbox, path: str, key: str, take: int) -> list[list[Any]]:
+    """Follow ``next`` from the first page to the end; the pages' item lists."""
+    pages, params = [], {"take": take}
+    while True:
+        r = get(s, sb, path, **params)
+        assert r.status_code == 200, r.text
+        page = r.json()
+        pages.append(page[key])
+        assert set(page) <= {key, "next"}
+        if "next" not in page:
+            return pages
+        cursor_id(page["next"])  # shaped like Auth0's
+        params = {"take": take, "from": page["next"]}
+
+
+def big_role(sb: Sandbox) -> str:
+    truth = sb.tenant_truth()
+    return max(truth["role_users"], key=lambda r: len(truth["role_users"][r]))
+
+
+def big_org(sb: Sandbox) -> str:
+    truth = sb.tenant_truth()
+    return max(truth["organization_members"], key=lambda o: len(truth["organization_members"][o]))

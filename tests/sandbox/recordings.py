@@ -1,0 +1,61 @@
+"""Read go-auth0 cassettes from tests/fixtures/recordings (GET answers as parsed JSON)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+RECORDINGS = Path(__file__).resolve().parents[1] / "fixtures" / "recordings" / "go-auth0"
+CURSOR = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}UTC,(.+)$")
+
+
+@cache
+def _load(name: str) -> list[dict[str, Any]]:
+    data = yaml.safe_load((RECORDINGS / f"{name}.yaml").read_text())
+    return data["interactions"]
+
+
+def gets(name: str) -> list[tuple[str, int, Any]]:
+    """(url, status, body) of every GET in the cassette ``name`` (without .yaml)."""
+    out = []
+    for i in _load(name):
+        if i["request"]["method"] == "GET":
+            out.append(
+                (i["request"]["url"], i["response"]["code"], json.loads(i["response"]["body"]))
+            )
+    return out
+
+
+def body(name: str, n: int = 0) -> Any:
+    """The n-th GET answer of a cassette."""
+    return gets(name)[n][2]
+
+
+def cursor_id(token: str) -> str:
+    """The id inside an Auth0 ``next`` (base64 of ``<timestamp>UTC,<id>``); AssertionError
+    if it is not shaped like one."""
+    raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
+    m = CURSOR.match(raw)
+    assert m, raw
+    return m.group(1)
+
+
+def assert_like(ours: Any, recorded: Any, path: str = "$") -> None:
+    """Every key of the recorded value is in ours with the same JSON type, recursively
+    (lists: each of our items against the first recorded item)."""
+    assert type(ours) is type(recorded), (
+        f"{path}: {type(ours).__name__} != {type(recorded).__name__}"
+    )
+    if isinstance(recorded, dict):
+        for k, v in recorded.items():
+            assert k in ours, f"{path}.{k} missing (ours: {sorted(ours)})"
+            assert_like(ours[k], v, f"{path}.{k}")
+    elif isinstance(recorded, list) and recorded:
+        for i, item in enumerate(ours):
+            assert_like(item, recorded[0], f"{path}[{i}]")
