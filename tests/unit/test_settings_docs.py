@@ -1,0 +1,83 @@
+"""Settings are defined once (tap_auth0/settings.py): `meltano.yml` and the README table
+must say exactly what `tap-auth0 --about` says."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+KINDS = {"integer": "integer", "number": "decimal", "boolean": "boolean", "array": "array"}
+
+
+def about(fmt: str) -> str:
+    cmd = [
+        sys.executable,
+        "-c",
+        "from tap_auth0.tap import cli; cli()",
+        "--about",
+        f"--format={fmt}",
+    ]
+    return subprocess.run(cmd, capture_output=True, text=True, check=True, cwd=ROOT).stdout
+
+
+@pytest.fixture(scope="module")
+def properties() -> dict:
+    return json.loads(about("json"))["settings"]["properties"]
+
+
+@pytest.fixture(scope="module")
+def meltano_settings() -> dict:
+    project = yaml.safe_load((ROOT / "meltano.yml").read_text())
+    (tap,) = [p for p in project["plugins"]["extractors"] if p["name"] == "tap-auth0"]
+    return {s["name"]: s for s in tap["settings"]}
+
+
+def expected_kind(prop: dict) -> str:
+    if prop.get("enum"):
+        return "options"
+    if prop.get("writeOnly"):
+        return "password"
+    if prop.get("format") == "date-time":
+        return "date_iso8601"
+    types = prop["type"] if isinstance(prop["type"], list) else [prop["type"]]
+    return next((KINDS[t] for t in types if t in KINDS), "string")
+
+
+def test_meltano_yml_lists_every_tap_setting_and_nothing_else(properties, meltano_settings):
+    from tap_auth0.settings import SETTINGS_FIELDS
+
+    ours = [f.name for f in SETTINGS_FIELDS]
+    assert list(meltano_settings) == ours
+    assert set(ours) <= set(properties)
+
+
+def test_meltano_yml_matches_about(properties, meltano_settings):
+    for name, setting in meltano_settings.items():
+        prop = properties[name]
+        assert setting["kind"] == expected_kind(prop), name
+        assert setting.get("value") == prop.get("default"), name
+        assert bool(setting.get("sensitive")) == bool(prop.get("writeOnly")), name
+        assert setting["label"] == prop["title"], name
+        assert " ".join(setting["description"].split()) == prop["description"], name
+        if prop.get("enum"):
+            assert [o["value"] for o in setting["options"]] == prop["enum"], name
+
+
+def test_readme_settings_table_is_the_about_table():
+    table = [line for line in about("markdown").splitlines() if line.startswith("|")]
+    readme = (ROOT / "README.md").read_text().splitlines()
+    start = readme.index(table[0])
+    assert readme[start : start + len(table)] == table
+
+
+def test_schema_carries_bounds_enums_and_defaults(properties):
+    assert properties["page_size"]["minimum"] == 1 and properties["page_size"]["maximum"] == 100
+    assert properties["sort"]["enum"] == ["updated_at:1", "created_at:1"]
+    assert properties["max_requests_per_second"]["exclusiveMinimum"] == 0
+    assert properties["max_concurrency"]["default"] == 8
