@@ -13,7 +13,7 @@ import sys
 import threading
 from dataclasses import fields
 
-from .config import HELP, SandboxConfig
+from .config import HELP, RATE_LIMIT_PROFILES, SandboxConfig
 from .server import Sandbox
 
 
@@ -44,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
                 dest=f.name,
                 type=kind,
                 default=default,
+                choices=RATE_LIMIT_PROFILES if f.name == "rate_limit_profile" else None,
                 metavar=f.name.upper(),
                 help=f"{HELP.get(f.name, '')} (default: {default})",
             )
@@ -65,7 +66,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  client_secret:  {cfg.client_secret}")
         print(f"  audience:       {sb.audience}")
         print(f"  access_token:   {cfg.access_token or '(none; mint one via /oauth/token)'}")
-        print(f"  users:          {cfg.users} (seed {cfg.seed})", flush=True)
+        print(f"  users:          {cfg.users} (seed {cfg.seed})")
+        print(f"  roles/orgs:     {cfg.roles} / {cfg.organizations}")
+        print(f"  rate limits:    {cfg.rate_limit_profile}", flush=True)
         if args.ready_file:
             tmp = f"{args.ready_file}.tmp"
             with open(tmp, "w") as fh:
