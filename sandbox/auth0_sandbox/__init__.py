@@ -9,8 +9,10 @@ Start one in-process::
 or out-of-process with the ``tap-auth0-sandbox`` console script (see ``cli.py``). It serves
 ``POST /oauth/token``, ``GET /api/v2/users`` (Lucene ``q``, paging cap, sort, fields),
 ``GET /api/v2/users/{id}``, ``GET /api/v2/users-by-email``, ``GET /api/v2/connections``,
-user export jobs with presigned gzip downloads, and ``/_sandbox/*`` admin endpoints; it can
-inject rate limits, latency, 5xx/connection resets and search-index lag.
+user export jobs with presigned gzip downloads, roles (permissions, users) and organizations
+(members with their roles, enabled connections, invitations) with offset and checkpoint
+paging, and ``/_sandbox/*`` admin endpoints; it can inject rate limits (one bucket, or Auth0's
+per-endpoint-family buckets by plan), latency, 5xx/connection resets and search-index lag.
 """
 
 from .config import SandboxConfig
