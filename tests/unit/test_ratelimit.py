@@ -94,3 +94,44 @@ def test_max_requests_per_second_cap():
     assert abs(s._wait_needed(ft.now) - 0.25) < 1e-6
     ft.now += 0.25
     assert s._wait_needed(ft.now) == 0
+
+
+# -- the pool: one scheduler per bucket, found from the answers ------------------------------
+from tap_auth0.ratelimit import SchedulerPool  # noqa: E402
+
+
+def test_pool_endpoints_of_one_global_bucket_share_one_scheduler():
+    ft = FakeTime()
+    pool = SchedulerPool(clock=ft.clock, wall=ft.wall)
+    for key, remaining in (("GET /users", 49), ("GET /roles", 48), ("GET /organizations", 47)):
+        slot = pool.acquire(key)
+        pool.release(key, slot, headers(50, remaining, ft.wall() + 1), 200)
+    assert len(pool.schedulers) == 1
+    (shared,) = pool.schedulers
+    assert shared.requests == 3 and shared.capacity == 50
+
+
+def test_pool_buckets_of_other_sizes_pace_apart():
+    """Essentials: Read Organizations (5) throttled must not stop Organization Members (40)."""
+    ft = FakeTime()
+    pool = SchedulerPool(clock=ft.clock, wall=ft.wall)
+    slot = pool.acquire("GET /organizations")
+    pool.release("GET /organizations", slot, headers(5, 0, ft.wall() + 30), 429)
+    slot = pool.acquire("GET /organizations/{id}/members")
+    pool.release("GET /organizations/{id}/members", slot, headers(40, 39, ft.wall() + 1), 200)
+    members_wait = pool._by_key["GET /organizations/{id}/members"]._wait_needed(ft.now)
+    orgs_wait = pool._by_key["GET /organizations"]._wait_needed(ft.now)
+    assert members_wait == 0
+    assert orgs_wait > 1, "the throttled bucket waits for its reset"
+    assert pool.throttled == 1
+    assert len(pool.schedulers) == 2
+
+
+def test_pool_cap_applies_to_the_sum_of_buckets():
+    pool = SchedulerPool(max_requests_per_second=50)
+    started = time.monotonic()
+    for i in range(11):
+        key = f"GET /k{i % 3}"
+        slot = pool.acquire(key)
+        pool.release(key, slot, headers(1000, 999, time.time() + 1), 200)
+    assert time.monotonic() - started >= 0.19  # 10 intervals of 20 ms, whatever the bucket
