@@ -23,12 +23,7 @@ import time
 from contextlib import redirect_stdout
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from auth0_sandbox import Sandbox, SandboxConfig  # noqa: E402
-
-from tests.integration.harness import catalog_selecting  # noqa: E402
+from auth0_sandbox import Sandbox, SandboxConfig
 
 TAP = str(Path(sys.executable).with_name("tap-auth0"))
 PROFILES = [
@@ -40,6 +35,18 @@ PROFILES = [
     ("Unlisted (20 burst, 5/s)", 20, 5.0),
 ]
 CREDS = {"access_token": "bench-token"}
+
+
+def catalog_selecting(config: dict, streams: set[str]) -> dict:
+    """The tap's discovered catalog with exactly `streams` selected."""
+    from tap_auth0.tap import TapAuth0
+
+    catalog = TapAuth0(config=config).catalog_dict
+    for entry in catalog["streams"]:
+        for md in entry["metadata"]:
+            if md["breadcrumb"] == []:
+                md["metadata"]["selected"] = entry["tap_stream_id"] in streams
+    return catalog
 
 
 def run_tap(config: dict, *, catalog: dict | None = None) -> dict:

@@ -11,6 +11,8 @@ CLI (prints shell ``export`` lines, for ``eval``)::
     eval "$(python3 scripts/pgtemp.py start --dir /tmp/pg)"   # sets TAP_AUTH0_TEST_PG_URI
     python3 scripts/pgtemp.py stop --dir /tmp/pg
 
+``start`` exits with status 3 when no server binaries (initdb, pg_ctl) are installed.
+
 Python::
 
     from pgtemp import TempPostgres
@@ -33,6 +35,7 @@ from pathlib import Path
 
 DEFAULT_DB = "tap_auth0_test"
 DEFAULT_ROLE = "tap_auth0"
+NO_SERVER_BINARIES = 3  # exit status of `start` without initdb/pg_ctl
 
 
 def find_pg_bindir() -> Path | None:
@@ -176,6 +179,9 @@ def main(argv: list[str] | None = None) -> int:
         if find_pg_bindir() is not None:
             TempPostgres(args.dir, port=args.port or 1, db=args.db).stop()
         return 0
+    if find_pg_bindir() is None:
+        print("pgtemp: PostgreSQL server binaries (initdb, pg_ctl) not found", file=sys.stderr)
+        return NO_SERVER_BINARIES
     pg = TempPostgres(args.dir, port=args.port, db=args.db).start()
     print(f"export TAP_AUTH0_TEST_PG_URI={shlex.quote(pg.uri)}")
     print(f"export TAP_AUTH0_TEST_PG_DIR={shlex.quote(str(pg.datadir))}")

@@ -1,6 +1,7 @@
-"""Prove the user schema against every real Auth0 user payload in the shared recordings.
+"""Prove the user schema against every real Auth0 user payload in the recordings.
 
-The recordings come from Auth0's own SDK test suites (see shared/auth0-reference/RECORDINGS.md),
+The recordings come from Auth0's own SDK test suites, copied into tests/fixtures/recordings
+(provenance in RECORDINGS.md there),
 so they show what Auth0 really sends, which is what the schema must accept and keep intact.
 """
 
@@ -10,7 +11,6 @@ import base64
 import copy
 import json
 import logging
-import os
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -26,9 +26,8 @@ from singer_sdk.helpers._typing import conform_record_data_types
 from singer_sdk.helpers.conform import TypeConformanceLevel
 
 from tap_auth0.schemas import load_schema
+from tests.support.paths import RECORDINGS
 
-REFERENCE_ENV = "TAP_AUTH0_REFERENCE_DIR"
-REFERENCE_SUBPATH = Path("shared", "auth0-reference")
 MIN_PAYLOADS = 50  # the ruby-auth0 list recording alone holds 50 users
 DATE_TIME_FIELDS = (
     "created_at",
@@ -61,21 +60,6 @@ class Recordings:
 
 
 # --- locating and parsing the recordings -----------------------------------------------------
-
-
-def _find_reference_dir() -> Path | None:
-    """Env var first (explicit wins), else the nearest ``shared/auth0-reference`` above us.
-
-    Walking up covers both this workspace and CI, where shared/ sits beside a fresh clone.
-    """
-    configured = os.environ.get(REFERENCE_ENV)
-    if configured:
-        return Path(configured)
-    for parent in Path(__file__).resolve().parents:
-        candidate = parent / REFERENCE_SUBPATH
-        if candidate.is_dir():
-            return candidate
-    return None
 
 
 def _response_text(body: Any) -> str | None:
@@ -135,16 +119,10 @@ def _load_recordings(reference_dir: Path) -> Recordings:
 
 @pytest.fixture(scope="module")
 def recordings() -> Recordings:
-    """Parse the recordings once per module; skip only when they are genuinely absent."""
-    reference_dir = _find_reference_dir()
-    if reference_dir is None:
-        pytest.skip(
-            f"Auth0 recordings not found: set {REFERENCE_ENV} or place "
-            f"{REFERENCE_SUBPATH.as_posix()} in a parent directory of {Path(__file__).parent}"
-        )
-    if not reference_dir.is_dir():
-        pytest.fail(f"{REFERENCE_ENV}={reference_dir} is not a directory")
-    return _load_recordings(reference_dir)
+    """Parse the recordings once per module; they are part of the repository."""
+    if not RECORDINGS.is_dir():
+        pytest.fail(f"Auth0 recordings missing: {RECORDINGS} is not a directory")
+    return _load_recordings(RECORDINGS)
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,9 @@ from typing import Any
 
 import pytest
 
-from .conftest import MeltanoRunner, query, sqlalchemy_url
+from tests.support.meltano import MeltanoRunner
+from tests.support.postgres import sqlalchemy_url
+from tests.support.warehouse import query
 
 
 @pytest.mark.parametrize("hard_delete", [True, False], ids=["hard", "soft"])

@@ -16,59 +16,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from .conftest import (
-    LOOKBACK_SECONDS,
-    ROOT,
-    USERS,
-    MeltanoRunner,
-    js,
-    query,
-    sqlalchemy_url,
-    ts,
-)
-
-SCALARS = (
-    "email",
-    "email_verified",
-    "name",
-    "nickname",
-    "given_name",
-    "family_name",
-    "logins_count",
-    "blocked",
-    "last_ip",
-)
-TIMESTAMPS = ("created_at", "updated_at", "last_login")
-JSON_FIELDS = ("user_metadata", "app_metadata")
-
-
-def assert_matches_truth(rows: list[dict[str, Any]], truth: list[dict], table: str) -> None:
-    """One row per sandbox user, with the sandbox's values."""
-    ids = [r["user_id"] for r in rows]
-    assert len(ids) == len(set(ids)), f"{table}: duplicate user_id rows"
-    by_id = {r["user_id"]: r for r in rows}
-    truth_ids = {u["user_id"] for u in truth}
-    assert set(by_id) == truth_ids, (
-        f"{table}: {len(truth_ids - set(by_id))} users missing "
-        f"(e.g. {sorted(truth_ids - set(by_id))[:3]}), "
-        f"{len(set(by_id) - truth_ids)} unexpected"
-    )
-    mismatches = []
-    for u in truth:
-        row = by_id[u["user_id"]]
-        for f in SCALARS:
-            if row.get(f) != u.get(f):
-                mismatches.append((u["user_id"], f, u.get(f), row.get(f)))
-        for f in TIMESTAMPS:
-            if ts(row.get(f)) != ts(u.get(f)):
-                mismatches.append((u["user_id"], f, u.get(f), row.get(f)))
-        for f in JSON_FIELDS:
-            if (js(row.get(f)) or None) != (u.get(f) or None):
-                mismatches.append((u["user_id"], f, u.get(f), row.get(f)))
-        conns = [i.get("connection") for i in js(row.get("identities")) or []]
-        if conns != [i.get("connection") for i in u.get("identities", [])]:
-            mismatches.append((u["user_id"], "identities", u.get("identities"), conns))
-    assert not mismatches, f"{table}: {len(mismatches)} value mismatches, e.g. {mismatches[:5]}"
+from tests.support.meltano import LOOKBACK_SECONDS, USERS, MeltanoRunner, need_meltano
+from tests.support.paths import ROOT
+from tests.support.postgres import sqlalchemy_url
+from tests.support.warehouse import assert_matches_truth, js, query, ts
 
 
 def change_tenant(sandbox: Any, bookmark: datetime) -> tuple[set[str], set[str], set[str]]:
@@ -185,9 +136,7 @@ def test_bad_credentials_fail_the_run(sandbox: Any, meltano: MeltanoRunner) -> N
 
 def test_demo_script(tmp_path: Path) -> None:
     """`make demo`'s script, on a small tenant, in a scratch output dir and systemdb."""
-    from .conftest import _need_meltano
-
-    _need_meltano()
+    need_meltano()
     env = {k: v for k, v in os.environ.items() if not k.startswith("MELTANO_")}
     env["MELTANO_DATABASE_URI"] = f"sqlite:///{tmp_path / 'meltano.db'}"
     proc = subprocess.run(

@@ -1,10 +1,10 @@
-"""Hardening suite: faults, interruptions, secrets, bad input (see support.py)."""
+"""Hardening suite: faults, interruptions, secrets, bad input (helpers in tests/support)."""
 
 from __future__ import annotations
 
 import typing as t
 
-from tests.hardening.support import FIGURES
+from tests.support.figures import FIGURES
 
 
 def pytest_terminal_summary(terminalreporter: t.Any) -> None:

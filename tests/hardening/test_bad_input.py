@@ -22,22 +22,18 @@ from pathlib import Path
 import pytest
 from auth0_sandbox import Sandbox, SandboxConfig
 
-from tests.hardening.support import (
-    JSON,
-    RATE,
+from tests.support.cli import (
+    RUN_TIMEOUT,
     Progress,
-    Reply,
-    Seen,
-    StubServer,
-    free_port,
-    intercept,
     last_stderr_line,
-    record_ids,
-    report,
+    run_cli,
     run_streamed,
-    run_tap,
     stderr_lines,
 )
+from tests.support.figures import report
+from tests.support.messages import record_ids
+from tests.support.sandbox import intercept
+from tests.support.stub_http import JSON, RATE, Reply, Seen, StubServer, free_port
 
 USERS = 1500
 TOKEN = "static-token-for-bad-input"
@@ -547,7 +543,9 @@ def run_row(sb: Sandbox, row: Bad, tmp: Path) -> Outcome:
         (tmp / name).write_text(content)
     try:
         args = tuple(a.replace("{tmp}", str(tmp)) for a in row.args)
-        proc = run_tap(row.config(env), *args, state=row.state, raw_config=row.raw_config)
+        proc = run_cli(
+            row.config(env), *args, state=row.state, raw_config=row.raw_config, timeout=RUN_TIMEOUT
+        )
     finally:
         if stub:
             stub.close()

@@ -19,9 +19,9 @@ from pathlib import Path
 
 from auth0_sandbox import Sandbox, SandboxConfig
 
-from tests.e2e.conftest import CLIENT_ID, CLIENT_SECRET, MeltanoRunner, _need_meltano, query
-from tests.e2e.test_meltano_pipeline import assert_matches_truth
-from tests.hardening.support import report
+from tests.support.figures import report
+from tests.support.meltano import CLIENT_ID, CLIENT_SECRET, MeltanoRunner, need_meltano
+from tests.support.warehouse import assert_matches_truth, query
 
 USERS, SEED = 1500, 5
 INDEX_LAG = 1.0
@@ -86,7 +86,7 @@ def logged(logs: t.Iterable[Path], pattern: str) -> int:
 
 
 def test_full_and_incremental_runs_survive_every_fault_at_once(tmp_path: Path) -> None:
-    _need_meltano()
+    need_meltano()
     started = time.monotonic()
     cfg = SandboxConfig(users=USERS, seed=SEED, client_id=CLIENT_ID, client_secret=CLIENT_SECRET)
     with Sandbox(cfg) as sb:

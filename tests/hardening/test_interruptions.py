@@ -24,15 +24,9 @@ from urllib.parse import quote
 import pytest
 from auth0_sandbox import Sandbox, SandboxConfig
 
-from tests.hardening.support import (
-    Attempt,
-    Progress,
-    Trigger,
-    last_stderr_line,
-    record_ids,
-    report,
-    run_streamed,
-)
+from tests.support.cli import Attempt, Progress, Trigger, last_stderr_line, run_streamed
+from tests.support.figures import report
+from tests.support.messages import record_ids
 
 STREAMS = ("users", "user_detail")
 USERS = 1200  # the tap emits a STATE every 1000 users

@@ -13,18 +13,10 @@ from auth0_sandbox import Sandbox, SandboxConfig
 
 from tap_auth0.errors import ConfigError
 from tap_auth0.settings import parse_settings
-from tests.hardening.support import (
-    JSON,
-    Progress,
-    Reply,
-    Seen,
-    StubServer,
-    last_stderr_line,
-    messages,
-    report,
-    run_streamed,
-    run_tap,
-)
+from tests.support.cli import RUN_TIMEOUT, Progress, last_stderr_line, run_cli, run_streamed
+from tests.support.figures import report
+from tests.support.messages import parse
+from tests.support.stub_http import JSON, Reply, Seen, StubServer
 
 CLIENT_ID = "secrets-client-id"
 CLIENT_SECRET = "cs-7f3a9c1e5b2d4086-not-for-logs"
@@ -160,7 +152,7 @@ def test_no_secret_in_error_text(
             config |= {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET}
         else:
             config |= {"access_token": STATIC_TOKEN}
-        proc = run_tap(config, *command, env={"TAP_AUTH0_LOGLEVEL": "DEBUG"})
+        proc = run_cli(config, *command, env={"TAP_AUTH0_LOGLEVEL": "DEBUG"}, timeout=RUN_TIMEOUT)
     line = last_stderr_line(proc.stderr)
     assert proc.returncode == code, proc.stderr[-2000:]
     assert line.startswith("tap-auth0: error: ")
@@ -218,9 +210,9 @@ def test_idp_tokens_dropped_unless_asked(
         config["include_idp_tokens"] = True
     if direct:
         config["user_ids"] = ids
-    proc = run_tap(config)
+    proc = run_cli(config, timeout=RUN_TIMEOUT)
     assert proc.returncode == 0, proc.stderr[-2000:]
-    msgs = messages(proc.stdout)
+    msgs = parse(proc.stdout)
     streams = ("user_detail",) if direct else ("users", "user_detail")
     for stream in streams:
         got = {
@@ -269,7 +261,7 @@ def test_redirect_to_another_host_is_not_followed(path: str, status: int, mode: 
                 config |= {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET}
             else:
                 config |= {"access_token": STATIC_TOKEN}
-            proc = run_tap(config)
+            proc = run_cli(config, timeout=RUN_TIMEOUT)
             assert any(s.path.startswith(path) for s in stub.seen)
         method = "POST" if path == "/oauth/token" else "GET"
         assert other.seen == [], f"{len(other.seen)} requests followed the redirect"
@@ -304,12 +296,12 @@ def test_export_download_never_carries_the_authorization_header() -> None:
             "client_secret": CLIENT_SECRET,
             "users_extraction": "export",
         }
-        proc = run_tap(config)
+        proc = run_cli(config, timeout=RUN_TIMEOUT)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert len(downloads) == 1
     assert "authorization" not in downloads[0], "the API token went to the download URL"
     assert not any(token in json.dumps(downloads) for token in [*minted, CLIENT_SECRET])
-    assert len(messages(proc.stdout)) > 400
+    assert len(parse(proc.stdout)) > 400
 
 
 # -- 5. plain http only for loopback hosts ----------------------------------------------------
@@ -347,7 +339,10 @@ def test_plain_http_is_refused_for_other_hosts(domain: str) -> None:
 
 def test_plain_http_refused_before_any_connection() -> None:
     with StubServer(lambda seen: Reply(200, [], JSON)) as stub:
-        proc = run_tap({"domain": f"http://127.0.0.1.nip.io:{stub.port}", "access_token": "x"})
+        proc = run_cli(
+            {"domain": f"http://127.0.0.1.nip.io:{stub.port}", "access_token": "x"},
+            timeout=RUN_TIMEOUT,
+        )
         assert stub.seen == []
     assert proc.returncode == 2
     assert last_stderr_line(proc.stderr) == (

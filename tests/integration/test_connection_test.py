@@ -7,7 +7,7 @@ import socket
 import pytest
 from auth0_sandbox import Sandbox, SandboxConfig
 
-from tests.integration.harness import run_cli
+from tests.support.cli import run_cli
 
 
 @pytest.fixture(scope="module")

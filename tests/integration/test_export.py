@@ -12,13 +12,9 @@ from auth0_sandbox import Sandbox, SandboxConfig
 
 from tap_auth0.errors import Auth0APIError, ConfigError
 from tap_auth0.streams.export import ExportJob
-from tests.integration.harness import (
-    catalog_selecting,
-    last_state,
-    records,
-    run_cli,
-    run_inprocess,
-)
+from tests.support.cli import run_cli
+from tests.support.messages import last_state, records
+from tests.support.tap import catalog_selecting, run_inprocess
 
 CREDS = {"access_token": "T", "client_id": "ID", "client_secret": "S"}
 

@@ -10,13 +10,9 @@ import time
 import pytest
 from auth0_sandbox import Sandbox, SandboxConfig
 
-from tests.integration.harness import (
-    catalog_selecting,
-    last_state,
-    records,
-    run_cli,
-    run_inprocess,
-)
+from tests.support.cli import run_cli
+from tests.support.messages import last_state, records
+from tests.support.tap import catalog_selecting, run_inprocess
 
 CREDS = {"access_token": "T", "client_id": "ID", "client_secret": "S"}
 
@@ -154,7 +150,7 @@ def test_resume_from_last_state_of_an_interrupted_run_loses_nothing():
         catalog = catalog_selecting(config, {"users"})
         partial: list[dict] = []
         state = None
-        from tests.integration.harness import run_inprocess as run
+        run = run_inprocess
 
         # Interrupt: keep only what preceded the 2nd STATE message (STATE every 1000).
         msgs = run(config, catalog=catalog)

@@ -1,44 +1,21 @@
-"""Shared in-process sandbox for the sandbox tests (real HTTP via requests)."""
+"""Shared in-process sandbox for the sandbox tests (real HTTP via requests); the helpers
+are in tests/support/sandbox.py."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
-from typing import Any
+from contextlib import AbstractContextManager
 
 import pytest
 import requests
-from auth0_sandbox import Sandbox, SandboxConfig
+from auth0_sandbox import Sandbox
 
-TOKEN = "test-static-token"
-RUNTIME_DEFAULTS = {
-    k: v
-    for k, v in SandboxConfig().to_dict().items()
-    if k
-    not in {
-        "users",
-        "seed",
-        "port",
-        "host",
-        "access_token",
-        "tie_group_size",
-        "audience",
-        "verbose",
-    }
-}
+from tests.support import sandbox as support
 
 
 @pytest.fixture(scope="session")
 def sb() -> Iterator[Sandbox]:
-    cfg = SandboxConfig(
-        users=3000,
-        seed=7,
-        access_token=TOKEN,
-        client_id="cid",
-        client_secret="csecret",
-        tie_group_size=120,
-    )
-    with Sandbox(cfg) as sandbox:
+    with support.shared_sandbox() as sandbox:
         yield sandbox
 
 
@@ -46,36 +23,21 @@ def sb() -> Iterator[Sandbox]:
 def _restore_knobs(request: pytest.FixtureRequest) -> Iterator[None]:
     yield
     if "sb" in request.fixturenames:
-        sandbox: Sandbox = request.getfixturevalue("sb")
-        sandbox.configure(**{**RUNTIME_DEFAULTS, "client_id": "cid", "client_secret": "csecret"})
+        support.restore_knobs(request.getfixturevalue("sb"))
 
 
 @pytest.fixture
 def api(sb: Sandbox) -> Iterator[requests.Session]:
-    with requests.Session() as s:
-        s.headers["Authorization"] = f"Bearer {TOKEN}"
+    with support.api_session() as s:
         yield s
 
 
 @pytest.fixture
 def users_url(sb: Sandbox) -> str:
-    return f"{sb.base_url}/api/v2/users"
-
-
-@contextmanager
-def _fresh(**kw: Any) -> Iterator[Sandbox]:
-    kw.setdefault("users", 200)
-    kw.setdefault("access_token", TOKEN)
-    with Sandbox(SandboxConfig(**kw)) as sandbox:
-        yield sandbox
+    return support.users_url(sb)
 
 
 @pytest.fixture
 def fresh() -> Callable[..., AbstractContextManager[Sandbox]]:
     """A small private sandbox for tests that need their own knobs or data."""
-    return _fresh
-
-
-def search(api: requests.Session, url: str, **params: Any) -> requests.Response:
-    params.setdefault("search_engine", "v3")
-    return api.get(url, params=params)
+    return support.fresh_sandbox

@@ -1,4 +1,4 @@
-"""Verbatim bodies from Auth0's SDK cassettes (see /work/shared/auth0-reference/RECORDINGS.md).
+"""Verbatim bodies from Auth0's SDK cassettes (see tests/fixtures/recordings/RECORDINGS.md).
 
 Copied here so the sandbox tests run without the reference checkout.
 """

@@ -15,7 +15,7 @@ from pathlib import Path
 import requests
 from auth0_sandbox import Sandbox
 
-from .conftest import TOKEN
+from tests.support.sandbox import TOKEN
 
 Fresh = Callable[..., AbstractContextManager[Sandbox]]
 

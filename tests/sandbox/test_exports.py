@@ -14,7 +14,7 @@ import pytest
 import requests
 from auth0_sandbox import Sandbox
 
-from .conftest import TOKEN
+from tests.support.sandbox import TOKEN
 
 Fresh = Callable[..., AbstractContextManager[Sandbox]]
 FIELDS = [

@@ -10,7 +10,8 @@ import pytest
 import requests
 from auth0_sandbox import Sandbox
 
-from .conftest import TOKEN
+from tests.support.sandbox import TOKEN
+
 from .recorded import RATE_429
 
 Fresh = Callable[..., AbstractContextManager[Sandbox]]

@@ -7,7 +7,8 @@ from collections import Counter
 import requests
 from auth0_sandbox import Sandbox
 
-from .conftest import search
+from tests.support.sandbox import search
+
 from .recorded import PAGING_400
 
 

@@ -7,7 +7,7 @@ import itertools
 import pytest
 
 from tap_auth0.streams.keyset import KeysetScan
-from tests.unit.fake_search import FakeSearch
+from tests.support.fake_search import FakeSearch
 
 END = "2030-01-01T00:00:00.000Z"
 

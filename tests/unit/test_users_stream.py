@@ -10,9 +10,9 @@ import pytest
 
 from tap_auth0.errors import ConfigError
 from tap_auth0.streams.query import iso_ms
-from tests.unit.fake_search import FakeSearch
-from tests.unit.tap_harness import API, last_state, mount_search, records, run_tap
-from tests.unit.test_keyset import make_users
+from tests.support.fake_search import FakeSearch, make_users
+from tests.support.messages import last_state, records
+from tests.support.mock_api import API, mount_search, run_tap
 
 TOKEN = {"access_token": "tok"}
 

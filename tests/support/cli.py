@@ -1,7 +1,5 @@
-"""Shared machinery for the hardening tests: the real `tap-auth0` console script run as a
-subprocess (streamed line by line, so a test can signal it at a precise point), tiny
-local HTTP stubs for answers the sandbox cannot give, and a figures board printed at the
-end of the pytest run."""
+"""The real `tap-auth0` console script as a subprocess: run to completion (`run_cli`), or
+streamed line by line (`run_streamed`) so a test can signal it at a precise point."""
 
 from __future__ import annotations
 
@@ -9,8 +7,6 @@ import json
 import os
 import re
 import signal
-import socket
-import struct
 import subprocess
 import sys
 import tempfile
@@ -19,22 +15,13 @@ import time
 import typing as t
 from collections import Counter
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 TAP_BIN = str(Path(sys.executable).with_name("tap-auth0"))
-RUN_TIMEOUT = 120.0
-
-# Figures each test reports; conftest prints them in the terminal summary.
-FIGURES: list[str] = []
+CLI_TIMEOUT = 300.0  # run_cli's default
+RUN_TIMEOUT = 120.0  # run_streamed's default (and the hardening tests' run_cli timeout)
 
 
-def report(line: str) -> None:
-    FIGURES.append(line)
-    print(line)
-
-
-# -- running the console script --------------------------------------------------------------
 def write_json(directory: Path, name: str, data: t.Any) -> Path:
     path = directory / name
     path.write_text(json.dumps(data))
@@ -50,14 +37,14 @@ def tap_env(extra: t.Mapping[str, str] | None = None) -> dict[str, str]:
     return env
 
 
-def run_tap(
+def run_cli(
     config: dict[str, t.Any] | None,
     *args: str,
     state: dict | None = None,
     catalog: dict | None = None,
     env: t.Mapping[str, str] | None = None,
     raw_config: str | None = None,
-    timeout: float = RUN_TIMEOUT,
+    timeout: float = CLI_TIMEOUT,
 ) -> subprocess.CompletedProcess:
     """`tap-auth0 --config ... [--state ...] [--catalog ...] *args`, to completion."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -79,14 +66,6 @@ def run_tap(
             stdin=subprocess.DEVNULL,
             check=False,
         )
-
-
-def messages(stdout: str) -> list[dict[str, t.Any]]:
-    return [json.loads(line) for line in stdout.splitlines() if line.strip()]
-
-
-def record_ids(msgs: t.Iterable[dict], stream: str) -> set[str]:
-    return {m["record"]["user_id"] for m in msgs if m["type"] == "RECORD" and m["stream"] == stream}
 
 
 LOG_PREFIX = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ \| \w+ +\| [\w.\-]+ +\| ")
@@ -247,132 +226,3 @@ def run_streamed(
             fired=fired.is_set(),
             seconds=time.monotonic() - started,
         )
-
-
-# -- local HTTP stubs ---------------------------------------------------------------------
-@dataclass
-class Reply:
-    status: int = 200
-    body: t.Any = b""
-    headers: dict[str, str] = field(default_factory=dict)
-    reset: bool = False  # drop the connection without an answer
-    hang: float = 0.0  # sleep this long before answering
-
-
-@dataclass
-class Seen:
-    method: str
-    path: str
-    headers: dict[str, str]
-    body: bytes
-
-
-Handler = t.Callable[[Seen], Reply]
-
-
-class StubServer:
-    """A tiny threaded HTTP server whose answers come from `handler(seen) -> Reply`;
-    it records every request (method, path, headers, body)."""
-
-    def __init__(self, handler: Handler, host: str = "127.0.0.1") -> None:
-        self.handler = handler
-        self.seen: list[Seen] = []
-        stub = self
-
-        class _H(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_GET(self) -> None:  # noqa: N802
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else b""
-                seen = Seen(self.command, self.path, dict(self.headers.items()), body)
-                stub.seen.append(seen)
-                reply = stub.handler(seen)
-                if reply.hang:
-                    time.sleep(reply.hang)
-                if reply.reset:
-                    self.close_connection = True
-                    linger = struct.pack("ii", 1, 0)
-                    self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, linger)
-                    return
-                payload = reply.body
-                headers = dict(reply.headers)
-                if isinstance(payload, (dict, list)):
-                    payload = json.dumps(payload).encode()
-                    headers.setdefault("Content-Type", "application/json; charset=utf-8")
-                elif isinstance(payload, str):
-                    payload = payload.encode()
-                try:
-                    self.send_response(reply.status)
-                    for k, v in headers.items():
-                        self.send_header(k, v)
-                    self.send_header("Content-Length", str(len(payload)))
-                    self.end_headers()
-                    self.wfile.write(payload)
-                except OSError:
-                    self.close_connection = True
-
-            do_POST = do_PATCH = do_DELETE = do_GET  # noqa: N815
-
-            def log_message(self, *args: t.Any) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer((host, 0), _H)
-        self.httpd.daemon_threads = True
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self.thread.start()
-        self.host = host
-        self.port = self.httpd.server_address[1]
-        self.base_url = f"http://{host}:{self.port}"
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-    def __enter__(self) -> StubServer:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-
-def intercept(sb: t.Any, fault: t.Callable[[Seen], Reply | None]) -> t.Callable[[], None]:
-    """Let `fault` answer the sandbox's /api/v2 requests (None: the sandbox answers), for
-    failures the sandbox cannot produce (HTML, malformed JSON, 404...) in the middle of
-    a run. Patches the instance's `handle_api` (None from it = reset the connection);
-    returns the undo."""
-    from urllib.parse import urlencode
-
-    from auth0_sandbox.messages import Response
-
-    original = type(sb).handle_api.__get__(sb)
-
-    def handle_api(req: t.Any) -> t.Any:
-        query = f"?{urlencode(req.query)}" if req.query else ""
-        reply = fault(Seen(req.method, req.path + query, req.headers, req.body))
-        if reply is None:
-            return original(req)
-        if reply.reset:
-            return None
-        body = reply.body
-        headers = dict(reply.headers)
-        ctype = headers.pop("Content-Type", "application/json; charset=utf-8")
-        if isinstance(body, (dict, list)):
-            body = json.dumps(body).encode()
-        elif isinstance(body, str):
-            body = body.encode()
-        return Response(reply.status, body, ctype, headers)
-
-    sb.handle_api = handle_api
-    return lambda: sb.__dict__.pop("handle_api", None)
-
-
-def free_port() -> int:
-    """A loopback port nothing listens on (bound, then released)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-JSON = {"Content-Type": "application/json; charset=utf-8"}
-RATE = {"x-ratelimit-limit": "50", "x-ratelimit-remaining": "49", "x-ratelimit-reset": "0"}

@@ -55,3 +55,17 @@ class FakeSearch:
         if self.after_request:
             self.after_request(self)
         return page, (len(hits) if include_totals else None)
+
+
+def make_users(n: int, *, tie: int = 0, tie_ts: str = "2024-06-01T12:00:00.000Z"):
+    """`n` users with spread-out timestamps; the first `tie` share `tie_ts` (a bulk import)."""
+    users = []
+    for i in range(n):
+        ts = (
+            tie_ts
+            if i < tie
+            else f"2024-{1 + i % 12:02d}-{1 + i % 28:02d}T{i % 24:02d}:00:"
+            f"{i % 60:02d}.{i % 1000:03d}Z"
+        )
+        users.append({"user_id": f"auth0|{i:06d}", "updated_at": ts, "created_at": ts})
+    return users

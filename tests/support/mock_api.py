@@ -1,16 +1,14 @@
-"""Run the tap in-process against requests-mock and collect its Singer messages."""
+"""A requests-mock Auth0 tenant (fixed domain) serving a FakeSearch, and the tap run on it
+in-process."""
 
 from __future__ import annotations
 
-import io
-import json
 import re
 import typing as t
-from contextlib import redirect_stdout
-from urllib.parse import unquote
+from urllib.parse import parse_qs, unquote, urlsplit
 
-from tap_auth0.tap import TapAuth0
-from tests.unit.fake_search import FakeSearch
+from tests.support.fake_search import FakeSearch
+from tests.support.tap import run_inprocess
 
 DOMAIN = "https://acme.us.auth0.com"
 API = f"{DOMAIN}/api/v2"
@@ -63,8 +61,6 @@ def mount_search(requests_mock, search: FakeSearch) -> None:
 
 
 def _raw_param(url: str, name: str) -> str:
-    from urllib.parse import parse_qs, urlsplit
-
     return parse_qs(urlsplit(url).query).get(name, [""])[0]
 
 
@@ -73,17 +69,5 @@ def run_tap(
     state: dict | None = None,
     catalog: dict | None = None,
 ) -> list[dict[str, t.Any]]:
-    buf = io.StringIO()
-    tap = TapAuth0(config={"domain": DOMAIN, **config}, state=state, catalog=catalog)
-    with redirect_stdout(buf):
-        tap.sync_all()
-    return [json.loads(line) for line in buf.getvalue().splitlines() if line.strip()]
-
-
-def records(messages, stream: str) -> list[dict]:
-    return [m["record"] for m in messages if m["type"] == "RECORD" and m["stream"] == stream]
-
-
-def last_state(messages) -> dict:
-    states = [m["value"] for m in messages if m["type"] == "STATE"]
-    return states[-1]
+    """The tap in-process against the mocked tenant (`domain` defaults to DOMAIN)."""
+    return run_inprocess({"domain": DOMAIN, **config}, state=state, catalog=catalog)
