@@ -93,12 +93,14 @@ class Auth0Stream(StreamHooks):
     # conformance would cost more than the rest of the output path and change nothing
     # (tests/test_schemas.py proves it on every recorded payload).
     TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
-    state_partitioning_keys: t.ClassVar[list[str]] = []
 
     def __init_subclass__(cls, **kwargs: t.Any) -> None:
         super().__init_subclass__(**kwargs)
+        cls.parent_stream_type = cls.parent
         if cls.parent is not None:
-            cls.parent_stream_type = cls.parent
+            # No state per parent record: it would grow with the tenant. (Top-level streams
+            # keep the SDK's default: a partitioning key makes it treat them as unsorted.)
+            cls.state_partitioning_keys = []
 
     def __init__(self, tap: Tap, *, settings: Settings, http: Auth0HTTP, skips: ScopeSkips) -> None:
         self.settings = settings

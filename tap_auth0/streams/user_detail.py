@@ -56,7 +56,7 @@ class UserDetailStream(Auth0Stream):
 class UserDetailByIdStream(UserDetailStream):
     """`user_detail` when `user_ids` is set: standalone, fetched by ID, no listing."""
 
-    parent_stream_type = None
+    parent = None
 
     def records(self, context: t.Mapping[str, t.Any] | None) -> t.Iterable[dict[str, t.Any]]:
         """Exactly the `user_ids`, several at a time, in the order given."""
