@@ -1,0 +1,56 @@
+"""Scopes over real HTTP: `--test` lists them per stream; a run skips what the token cannot
+read, once each, and finishes everything else."""
+
+from __future__ import annotations
+
+import pytest
+from auth0_sandbox import Sandbox, SandboxConfig
+
+from tests.support.cli import run_cli, stderr_lines
+from tests.support.messages import parse, records
+
+GRANTED = "read:users read:roles read:organizations read:organization_members"
+SKIPPED = ("organization_member_roles", "organization_connections", "organization_invitations")
+
+
+@pytest.fixture(scope="module")
+def sb():
+    with Sandbox(
+        SandboxConfig(users=120, seed=21, client_id="ID", client_secret="S", scopes=GRANTED)
+    ) as box:
+        yield box
+
+
+def config(sb: Sandbox) -> dict:
+    return {"domain": sb.base_url, "client_id": "ID", "client_secret": "S"}
+
+
+def test_connection_test_lists_each_selected_stream_against_the_token_scopes(sb):
+    proc = run_cli(config(sb), "--test")
+    assert proc.returncode == 0, proc.stderr[-800:]
+    lines = stderr_lines(proc.stderr)
+    assert "  roles: ok (read:roles)" in lines
+    assert "  organization_members: ok (read:organization_members)" in lines
+    for name in SKIPPED:
+        assert any(line.startswith(f"  {name}: MISSING read:") for line in lines), name
+    assert lines[-1].startswith("Connection test passed")
+
+
+def test_a_run_skips_refused_streams_once_each_and_finishes_the_rest(sb):
+    proc = run_cli(config(sb))
+    assert proc.returncode == 0, proc.stderr[-800:]
+    messages = parse(proc.stdout)
+    truth = sb.tenant_truth()
+    assert len(records(messages, "users")) == 120
+    assert len(records(messages, "roles")) == len(truth["roles"])
+    members = sum(len(m) for m in truth["organization_members"].values())
+    assert len(records(messages, "organization_members")) == members
+    lines = stderr_lines(proc.stderr)
+    for name in SKIPPED:
+        assert sum(f"Stream '{name}' skipped" in line for line in lines) == 1, name
+        assert not records(messages, name)
+    summary = [line for line in lines if line.startswith("Skipped for missing scopes:")]
+    assert len(summary) == 1 and all(name in summary[0] for name in SKIPPED)
+    activated = {m["stream"] for m in messages if m["type"] == "ACTIVATE_VERSION"}
+    assert activated.isdisjoint(SKIPPED)
+    assert {"roles", "organizations", "organization_members"} <= activated
