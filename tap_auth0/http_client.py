@@ -97,8 +97,9 @@ class Auth0HTTP:
         self.logger = logger
         self.scheduler = scheduler or SchedulerPool(settings.max_requests_per_second)
         self.session = session or requests.Session()
+        # Each child stream of a fan-out has `max_concurrency` workers (organizations: 3).
         adapter = HTTPAdapter(
-            pool_connections=4, pool_maxsize=settings.max_concurrency + 4, max_retries=0
+            pool_connections=4, pool_maxsize=4 * settings.max_concurrency + 4, max_retries=0
         )
         self.session.mount("https://", adapter)
         self.session.mount("http://", adapter)
