@@ -5,6 +5,7 @@ files stay thin and delegate here. Nothing here imports a test module or scripts
     messages     Singer message lines: parse, records, record ids, last STATE
     tap          the tap in-process through TapAuth0(config, state, catalog); catalogs
     mock_api     a requests-mock Auth0 (fixed domain) serving a FakeSearch; run the tap on it
+    mock_tenant  a requests-mock Auth0 tenant for roles and organizations (checkpoint paging)
     fake_search  in-memory stand-in for Auth0 search, and synthetic users for it
     cli          the real `tap-auth0` console script: to completion, or streamed and killable
     stub_http    tiny local HTTP stub server (answers the sandbox cannot give), free ports
