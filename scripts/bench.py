@@ -307,7 +307,8 @@ def bench_export(n: int) -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller sizes, shorter runs")
-    parser.add_argument("--only", choices=["profiles", "output", "scale", "export"], default=None)
+    parts = ["profiles", "output", "scale", "export", "rbac"]
+    parser.add_argument("--only", choices=parts, default=None)
     args = parser.parse_args()
     out = io.StringIO()
     sections = []
@@ -322,6 +323,10 @@ def main() -> None:
     if args.only in (None, "export"):
         n = 20_000 if args.quick else 200_000
         sections.append((f"Export job vs search, {n:,} users", bench_export(n)))
+    if args.only in (None, "rbac"):
+        import bench_rbac  # scripts/bench_rbac.py
+
+        sections += bench_rbac.sections(args.quick)
     for title, rows in sections:
         out.write(f"\n### {title}\n\n" + "\n".join(rows) + "\n")
     print(out.getvalue())
