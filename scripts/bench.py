@@ -9,6 +9,8 @@ shared, noisy machine. Prints one Markdown table per part; `--quick` shrinks the
    Singer writer, for the writer/conformance choices.
 3. 100k users, no latency, no limit: end-to-end records/s, peak RSS (and at 20k, to show
    it does not grow with the tenant) and the size of the final STATE.
+4. Roles and organizations (`--only rbac`, scripts/bench_rbac.py): requests per stream, 429s
+   and bucket independence under the Enterprise and Essentials profiles.
 """
 
 from __future__ import annotations
