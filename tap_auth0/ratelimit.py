@@ -22,10 +22,12 @@ from dataclasses import dataclass
 RESERVE_TOKENS = 1.0
 SMALL_BUCKET = 10
 # Auth0's documented sustained rates by bucket size, used until our own measurement is
-# ready (then the measurement wins): free 2 burst 2/s; Essentials Read Users 40 burst
-# 500/min; Enterprise 50 burst 16/s; 10 burst is Essentials' other endpoints (150/min)
-# or Enterprise non-production (2/s), so take the lower.
-DOCUMENTED_RATES = {2: 2.0, 10: 2.0, 40: 500 / 60, 50: 16.0}
+# ready (then the measurement wins). Where several buckets share a size, the lowest:
+# 2 free (2/s); 5 Essentials organizations / connections (50/min) and clients (100/min);
+# 10 Essentials logs (100/min) and other endpoints (150/min), Enterprise organization
+# connections (100/min) and non-production (2/s); 20 member roles (200/min); 40 Read
+# Users and organization members (500/min); 50 Enterprise (16/s).
+DOCUMENTED_RATES = {2: 2.0, 5: 50 / 60, 10: 100 / 60, 20: 200 / 60, 40: 500 / 60, 50: 16.0}
 # On a 429 our estimate was too high, whatever produced it.
 BACKOFF_FACTOR = 0.85
 # Answers showing a full bucket while we were pacing mean the estimate is too low.
@@ -163,9 +165,14 @@ class RateScheduler:
             self.requests += 1
 
     def _learn(self, now: float, h: RateHeaders) -> None:
+        # Tokens the server had left, minus requests of ours it has not counted yet. Answers
+        # to concurrent requests arrive out of order, so an answer can carry an older, higher
+        # `remaining`: once the bucket is known, trust whichever count is lower.
+        counted = float(h.remaining) - self._inflight
+        if self._tokens is not None and self.capacity == h.limit:
+            counted = min(counted, self._current_tokens(now))
         self.capacity = h.limit
-        # Tokens the server had left, minus requests of ours it has not counted yet.
-        self._tokens = float(h.remaining) - self._inflight
+        self._tokens = counted
         self._tokens_at = now
         self._samples.append((now, h.remaining, self._completed, h.limit))
         while self._samples and now - self._samples[0][0] > RATE_WINDOW_SECONDS:
@@ -228,13 +235,13 @@ class SchedulerPool:
     Auth0 limits a tenant either with one bucket for the whole Management API (free,
     Enterprise) or with one bucket per endpoint family (Essentials: Read Users 40, Read
     Organizations 5, Organization Members 40, ...), and each answer's `x-ratelimit-limit`
-    is the size of the bucket that answered. Each endpoint (its path template) starts on a
-    scheduler of its own, one request at a time; its first answer says the bucket's size, and
-    from then on it shares the scheduler of every endpoint whose bucket has that size. A
-    global bucket is so mirrored once (never overdrawn by two mirrors), while buckets of
-    different sizes pace apart: a wait on Read Organizations does not stall Organization
-    Members. Two distinct buckets of one size share a scheduler: slower, never over.
-    `max_requests_per_second` caps the sum over all buckets.
+    is the size of the bucket that answered. An endpoint (its path template) not seen yet
+    sends one request alone; its answer says the bucket's size, and from then on it shares
+    the scheduler of every endpoint whose bucket has that size. A global bucket is so
+    mirrored once (never overdrawn by two mirrors), while buckets of different sizes pace
+    apart: a wait on Read Organizations does not stall Organization Members. Two distinct
+    buckets of one size share a scheduler: slower, never over. `max_requests_per_second`
+    caps the sum over all buckets.
     """
 
     def __init__(
@@ -246,19 +253,29 @@ class SchedulerPool:
     ) -> None:
         self._clock = clock
         self._wall = wall
-        self._lock = threading.Lock()
+        self._cond = threading.Condition()
         self._by_key: dict[str, RateScheduler] = {}
         self._by_limit: dict[int, RateScheduler] = {}
+        self._probing: set[str] = set()
+        # Answers that carried no rate headers (an unlimited proxy, a stub): one scheduler.
+        self._unlimited = RateScheduler(None, clock=clock, wall=wall)
+        self._probes = RateScheduler(None, clock=clock, wall=wall)
         self._cap = RateScheduler(max_requests_per_second, clock=clock, wall=wall)
         self._capped = bool(max_requests_per_second)
 
     def acquire(self, key: str) -> RateScheduler:
         """Wait for a slot on `key`'s bucket; return the scheduler to `release` on."""
-        with self._lock:
-            scheduler = self._by_key.get(key)
-            if scheduler is None:
-                scheduler = RateScheduler(None, clock=self._clock, wall=self._wall)
-                self._by_key[key] = scheduler
+        with self._cond:
+            while True:
+                scheduler = self._by_key.get(key)
+                if scheduler is not None:
+                    break
+                if key not in self._probing:
+                    self._probing.add(key)
+                    scheduler = self._probes
+                    break
+                # Another thread is finding out which bucket this endpoint draws from.
+                self._cond.wait(0.5)
         if self._capped:
             self._cap.acquire()
             self._cap.release(None, None)
@@ -272,20 +289,31 @@ class SchedulerPool:
         headers: t.Mapping[str, str] | None,
         status: int | None,
     ) -> None:
-        scheduler.release(headers, status)
-        parsed = RateHeaders.parse(headers) if headers is not None else None
-        if parsed is None:
+        if scheduler is not self._probes:
+            scheduler.release(headers, status)
             return
-        with self._lock:
-            shared = self._by_limit.setdefault(parsed.limit, scheduler)
-            if self._by_key.get(key) is not shared:
+        # The probe's answer: learn it on the bucket's shared scheduler.
+        scheduler.release(None, None)
+        parsed = RateHeaders.parse(headers) if headers is not None else None
+        with self._cond:
+            self._probing.discard(key)
+            if parsed is not None:
+                shared = self._by_limit.get(parsed.limit)
+                if shared is None:
+                    shared = RateScheduler(None, clock=self._clock, wall=self._wall)
+                    self._by_limit[parsed.limit] = shared
                 self._by_key[key] = shared
-                if shared is not scheduler:
-                    shared.observe(headers, status)
+            elif status is not None:
+                shared = self._by_key.setdefault(key, self._unlimited)
+            else:
+                shared = None  # no answer at all: the next request probes again
+            self._cond.notify_all()
+        if shared is not None:
+            shared.observe(headers, status)
 
     @property
     def schedulers(self) -> list[RateScheduler]:
-        with self._lock:
+        with self._cond:
             return list({id(s): s for s in self._by_key.values()}.values())
 
     @property
@@ -297,7 +325,7 @@ class SchedulerPool:
         return sum(s.requests for s in self.schedulers)
 
     def snapshot(self) -> dict[str, t.Any]:
-        with self._lock:
+        with self._cond:
             buckets = {
                 str(limit): {
                     "endpoints": sorted(k for k, v in self._by_key.items() if v is s),

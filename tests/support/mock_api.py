@@ -8,7 +8,8 @@ import typing as t
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from tests.support.fake_search import FakeSearch
-from tests.support.tap import run_inprocess
+from tests.support.mock_tenant import Tenant, mount_tenant
+from tests.support.tap import catalog_selecting, run_inprocess
 
 DOMAIN = "https://acme.us.auth0.com"
 API = f"{DOMAIN}/api/v2"
@@ -21,7 +22,9 @@ HEADERS = {
 
 
 def mount_search(requests_mock, search: FakeSearch) -> None:
-    """Serve GET /users from the fake index and GET /users/{id} from its users."""
+    """Serve GET /users from the fake index and GET /users/{id} from its users, in a tenant
+    with no roles and no organizations."""
+    mount_tenant(requests_mock, Tenant())
 
     def list_users(request, context):
         qs = request.qs
@@ -69,5 +72,9 @@ def run_tap(
     state: dict | None = None,
     catalog: dict | None = None,
 ) -> list[dict[str, t.Any]]:
-    """The tap in-process against the mocked tenant (`domain` defaults to DOMAIN)."""
-    return run_inprocess({"domain": DOMAIN, **config}, state=state, catalog=catalog)
+    """The tap in-process against the mocked tenant (`domain` defaults to DOMAIN), with the
+    users streams selected unless a catalog says otherwise."""
+    config = {"domain": DOMAIN, **config}
+    if catalog is None:
+        catalog = catalog_selecting(config, {"users", "user_detail"})
+    return run_inprocess(config, state=state, catalog=catalog)

@@ -135,3 +135,24 @@ def test_pool_cap_applies_to_the_sum_of_buckets():
         slot = pool.acquire(key)
         pool.release(key, slot, headers(1000, 999, time.time() + 1), 200)
     assert time.monotonic() - started >= 0.19  # 10 intervals of 20 ms, whatever the bucket
+
+
+def test_pool_new_endpoint_sends_one_probe_then_its_bucket_paces_everyone():
+    """No worker may spend a bucket through a stand-in scheduler while the first answer is
+    on its way (that overdraws a small bucket: 16 requests into Essentials' 10)."""
+    pool = SchedulerPool()
+    key = "GET /roles/{id}/users"
+    probe = pool.acquire(key)
+    got: list = []
+    threads = [threading.Thread(target=lambda: got.append(pool.acquire(key))) for _ in range(6)]
+    for th in threads:
+        th.start()
+    time.sleep(0.3)
+    assert got == [], "nobody else goes before the probe's answer"
+    pool.release(key, probe, headers(10, 9, time.time() + 5), 200)
+    for th in threads:
+        th.join(5)
+    assert len(got) == 6 and all(s is got[0] for s in got) and got[0] is not probe
+    assert got[0].capacity == 10
+    # The probe plus the six, all counted on the shared scheduler.
+    assert got[0].requests == 7

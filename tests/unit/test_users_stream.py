@@ -13,20 +13,13 @@ from tap_auth0.streams.query import iso_ms
 from tests.support.fake_search import FakeSearch, make_users
 from tests.support.messages import last_state, records
 from tests.support.mock_api import API, mount_search, run_tap
+from tests.support.tap import catalog_selecting
 
 TOKEN = {"access_token": "tok"}
 
 
 def users_only_catalog(config):
-    from tap_auth0.tap import TapAuth0
-
-    catalog = TapAuth0(config={"domain": "acme.us.auth0.com", **config}).catalog_dict
-    for entry in catalog["streams"]:
-        if entry["tap_stream_id"] == "user_detail":
-            for md in entry["metadata"]:
-                if md["breadcrumb"] == []:
-                    md["metadata"]["selected"] = False
-    return catalog
+    return catalog_selecting({"domain": "acme.us.auth0.com", **config}, {"users"})
 
 
 @pytest.fixture
@@ -157,15 +150,7 @@ def test_user_deleted_between_listing_and_detail_is_a_warning(search, requests_m
 def test_user_ids_fetch_directly_without_listing(search, requests_mock, caplog):
     ids = sorted(search.users)[:3] + ["auth0|does-not-exist"]
     config = {**TOKEN, "user_ids": ids, "user_detail_fields": "email"}
-    from tap_auth0.tap import TapAuth0
-
-    catalog = TapAuth0(config={"domain": "acme.us.auth0.com", **config}).catalog_dict
-    for entry in catalog["streams"]:
-        if entry["tap_stream_id"] == "users":
-            entry["metadata"][0]["metadata"]["selected"] = False
-            for md in entry["metadata"]:
-                if md["breadcrumb"] == []:
-                    md["metadata"]["selected"] = False
+    catalog = catalog_selecting({"domain": "acme.us.auth0.com", **config}, {"user_detail"})
     with caplog.at_level(logging.WARNING):
         msgs = run_tap(config, catalog=catalog)
     assert [r["user_id"] for r in records(msgs, "user_detail")] == ids[:3]
