@@ -19,7 +19,7 @@ from tap_auth0.output import BufferedMsgSpecWriter
 from tap_auth0.sdk_hooks import TapHooks
 from tap_auth0.settings import CONFIG_SCHEMA, Settings, parse_settings
 from tap_auth0.streams.base import Auth0Stream, ScopeSkips
-from tap_auth0.streams.registry import streams_for
+from tap_auth0.streams.registry import STREAMS, streams_for
 
 if t.TYPE_CHECKING:
     from tap_auth0.http_client import Auth0HTTP
@@ -76,6 +76,11 @@ class TapAuth0(TapHooks):
             cls(self, settings=self.settings, http=self.http, skips=self.skips)
             for cls in streams_for(self.settings)
         ]
+
+    def load_streams(self) -> list[Auth0Stream]:
+        """In the registry's order, not the SDK's alphabetical one: `users` first."""
+        order = {cls.name: i for i, cls in enumerate(STREAMS)}
+        return sorted(super().load_streams(), key=lambda s: order.get(s.name, len(order)))
 
     def sync_all(self) -> None:
         super().sync_all()
