@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, unquote
 
 from . import api_directory as D
+from . import api_tenant as T
 from . import fields as F
 from .auth import require
 from .errors import ApiError, auth0_error, query_error
@@ -207,26 +208,6 @@ def users_by_email(sb: Sandbox, req: Request) -> Response:
     return json_response(200, found)
 
 
-# -- connections --------------------------------------------------------------------------------
-def list_connections(sb: Sandbox, req: Request) -> Response:
-    q = req.query
-    page, per_page, totals = _page_params(q, 50)
-    conns = sb.connections
-    if q.get("name"):
-        conns = [c for c in conns if c["name"] == q["name"]]
-    if q.get("strategy"):
-        wanted = set(q["strategy"].split(","))
-        conns = [c for c in conns if c["strategy"] in wanted]
-    project = _projector(q)
-    window = [project(c) for c in conns[page * per_page : (page + 1) * per_page]]
-    if not totals:
-        return json_response(200, window)
-    return json_response(
-        200,
-        {"total": len(conns), "start": page * per_page, "limit": per_page, "connections": window},
-    )
-
-
 # -- export jobs --------------------------------------------------------------------------------
 def create_export(sb: Sandbox, req: Request) -> Response:
     try:
@@ -278,11 +259,36 @@ class Route:
 
 _ROLE_USERS = ("read:users", "read:roles", "read:role_members")
 _ORGS = ("read:organizations", "read:organizations_summary")
+_CONNECTIONS = ("read:connections",)
+_CLIENTS = ("read:clients", "read:client_keys", "read:client_summary", "read:client_credentials")
 ROUTES: list[Route] = [
     Route("GET", "/users", list_users, USERS_SCOPES, "users"),
     Route("GET", "/users/{id}", get_user, USERS_SCOPES, "users"),
     Route("GET", "/users-by-email", users_by_email, USERS_SCOPES, "users"),
-    Route("GET", "/connections", list_connections, ("read:connections",), "connections"),
+    Route("GET", "/connections", T.list_connections, _CONNECTIONS, "connections"),
+    Route("GET", "/connections/{id}/clients", T.connection_clients, _CONNECTIONS, "connections"),
+    Route("GET", "/clients", T.list_clients, _CLIENTS, "clients"),
+    Route("GET", "/client-grants", T.list_client_grants, ("read:client_grants",), "other"),
+    Route("GET", "/grants", T.list_grants, ("read:grants",), "other"),
+    Route("GET", "/resource-servers", T.list_resource_servers, ("read:resource_servers",), "other"),
+    Route("GET", "/actions/actions", T.list_actions, ("read:actions",), "other"),
+    Route("GET", "/log-streams", T.list_log_streams, ("read:log_streams",), "other"),
+    Route("GET", "/users/{id}/permissions", T.user_permissions, ("read:users",), "other"),
+    Route(
+        "GET",
+        "/users/{id}/authentication-methods",
+        T.user_authentication_methods,
+        ("read:authentication_methods",),
+        "other",
+    ),
+    Route("GET", "/users/{user_id}/sessions", T.user_sessions, ("read:sessions",), "other"),
+    Route(
+        "GET",
+        "/users/{user_id}/refresh-tokens",
+        T.user_refresh_tokens,
+        ("read:refresh_tokens",),
+        "other",
+    ),
     Route("POST", "/jobs/users-exports", create_export, ("read:users",), "other"),
     Route("GET", "/jobs/{id}", get_job, ("create:users", "read:users"), "other"),
     Route("GET", "/roles", D.list_roles, ("read:roles",), "other"),

@@ -25,7 +25,18 @@ READ_SCOPES = (
     "read:organization_member_roles",
     "read:organization_connections",
     "read:organization_invitations",
+    "read:clients",
+    "read:client_grants",
+    "read:resource_servers",
+    "read:grants",
+    "read:actions",
+    "read:log_streams",
+    "read:authentication_methods",
+    "read:sessions",
+    "read:refresh_tokens",
 )
+# Never granted by default: with it Auth0 sends client secrets (see tenant.SECRET_CLIENT_FIELDS).
+CLIENT_KEYS_SCOPE = "read:client_keys"
 # The static token is like one copied from the API Explorer: broad scopes.
 STATIC_SCOPES = frozenset(
     {

@@ -30,6 +30,14 @@ HELP = {
     "big_role_users": "users of the first role (0 = a handful like the others)",
     "organizations": "number of generated organizations",
     "big_org_members": "members of the first organization (0 = a few like the others)",
+    "clients": "number of generated applications (clients)",
+    "actions": "number of generated actions",
+    "log_streams": "number of generated log streams (types cycle: http, datadog, splunk, "
+    "segment, sumo, mixpanel, eventbridge)",
+    "secret_marker": "text every planted secret value contains (then a unique suffix)",
+    "ignore_field_exclusions": "clients/connections/resource servers answer every field, "
+    "secrets included, whatever fields/include_fields and the token's scopes say",
+    "enterprise_features": "users' sessions and refresh tokens are available (else 403)",
     "export_seconds": "how long an export job stays pending",
     "export_fail": "export jobs end as failed",
     "export_truncate": "export downloads are cut short (corrupt gzip)",
@@ -53,6 +61,10 @@ STARTUP_ONLY = frozenset(
         "big_role_users",
         "organizations",
         "big_org_members",
+        "clients",
+        "actions",
+        "log_streams",
+        "secret_marker",
     }
 )
 RATE_LIMIT_PROFILES = ("global", "free", "essentials", "enterprise")
@@ -83,6 +95,12 @@ class SandboxConfig:
     big_role_users: int = 0
     organizations: int = 5
     big_org_members: int = 0
+    clients: int = 6
+    actions: int = 3
+    log_streams: int = 7
+    secret_marker: str = "SBXSECRET"
+    ignore_field_exclusions: bool = False
+    enterprise_features: bool = True
     export_seconds: float = 2.0
     export_fail: bool = False
     export_truncate: bool = False

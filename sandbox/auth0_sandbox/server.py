@@ -8,6 +8,7 @@ latency -> rate limit (429) -> injected faults -> authentication -> route, with 
 
 from __future__ import annotations
 
+import copy
 import random
 import socket
 import struct
@@ -26,9 +27,11 @@ from .directory import Directory
 from .errors import ApiError, auth0_error
 from .exports import ExportJobs
 from .messages import Request, Response, json_response
+from .peruser import KINDS, PerUser
 from .ratelimit import RateLimiter
 from .stats import Stats
 from .store import UserStore
+from .tenant import Tenant
 
 _FAULTS = {
     500: {
@@ -66,16 +69,40 @@ class Sandbox:
         self.store = UserStore(
             users, cfg.seed, self.connections, lambda: self.config.index_lag_seconds
         )
+        anchor = day_anchor_ms()
         self.directory = Directory(
             cfg.seed,
             users,
             self.connections,
             self.store.get,
-            day_anchor_ms(),
+            anchor,
             roles=cfg.roles,
             big_role_users=cfg.big_role_users,
             organizations=cfg.organizations,
             big_org_members=cfg.big_org_members,
+        )
+        self.tenant = Tenant(
+            cfg.seed,
+            tenant=cfg.tenant,
+            marker=cfg.secret_marker,
+            n_clients=cfg.clients,
+            n_actions=cfg.actions,
+            n_log_streams=cfg.log_streams,
+            connections=self.connections,
+            resource_servers=self.directory.resource_servers,
+            user_ids=[u["user_id"] for u in users],
+            anchor_ms=anchor,
+        )
+        self.peruser = PerUser(
+            cfg.seed,
+            anchor,
+            self._permission_pool,
+            lambda: [
+                c["client_id"]
+                for c in self.tenant.client_list()
+                if c["app_type"] != "non_interactive"
+            ],
+            lambda: [r["identifier"] for r in self.directory.resource_servers],
         )
         self.tokens = TokenRegistry(cfg.access_token, cfg.static_scopes)
         self.limiter = self._make_limiter()
@@ -176,12 +203,60 @@ class Sandbox:
 
     # -- roles and organizations ----------------------------------------------------------
     def tenant_truth(self) -> dict[str, Any]:
-        """All RBAC/organization data exactly as the API serves it (API order): keys
-        resource_servers, roles, role_permissions{role_id}, role_users{role_id},
+        """Everything but users exactly as the API serves it in full (API order, secrets
+        included): resource_servers, roles, role_permissions{role_id}, role_users{role_id},
         organizations, organization_members{org_id} (with roles),
         organization_member_roles{org_id}{user_id}, organization_enabled_connections{org_id},
-        organization_invitations{org_id}."""
-        return self.directory.truth()
+        organization_invitations{org_id}; clients, client_grants, connections (with options),
+        connection_clients{connection_id}, grants, actions, log_streams; and
+        user_permissions, user_authentication_methods, user_sessions, user_refresh_tokens
+        ({user_id: [...]}, only users who have any: the others answer an empty list)."""
+        out = self.directory.truth()
+        out.update(self.tenant.truth(lambda uid: self.store.get(uid) is not None))
+        out.update(self.per_user_truth())
+        return out
+
+    def per_user_truth(self) -> dict[str, Any]:
+        """``user_<kind>{user_id: [...]}`` for the current users who have any."""
+        out: dict[str, dict[str, list[dict[str, Any]]]] = {f"user_{k}": {} for k in KINDS}
+        for user in sorted(self.store.snapshot(), key=lambda u: u["user_id"]):
+            for kind in KINDS:
+                docs = self.peruser.docs(kind, user)
+                if docs:
+                    out[f"user_{kind}"][user["user_id"]] = copy.deepcopy(docs)
+        return out
+
+    def planted_secrets(self) -> list[str]:
+        """Every secret value the tenant holds (each contains ``secret_marker``), sorted."""
+        found: set[str] = set()
+        marker = self.config.secret_marker
+
+        def walk(value: Any) -> None:
+            if isinstance(value, str):
+                if marker in value:
+                    found.add(value)
+            elif isinstance(value, dict):
+                for v in value.values():
+                    walk(v)
+            elif isinstance(value, list):
+                for v in value:
+                    walk(v)
+
+        walk(self.tenant.truth(lambda uid: True))
+        walk(self.directory.truth()["resource_servers"])
+        return sorted(found)
+
+    def _permission_pool(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "permission_name": s["value"],
+                "description": s["description"],
+                "resource_server_name": rs["name"],
+                "resource_server_identifier": rs["identifier"],
+            }
+            for rs in self.directory.resource_servers
+            for s in rs["scopes"]
+        ]
 
     def create_role(
         self,
