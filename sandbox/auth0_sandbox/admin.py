@@ -54,6 +54,8 @@ def _route(sb: Sandbox, req: Request) -> Response:
         return json_response(200, sb.config.to_dict())
     if m == "POST" and parts == ["configure"]:
         return json_response(200, sb.configure(**_body(req)))
+    if m == "GET" and parts == ["planted-secrets"]:
+        return json_response(200, {"secrets": sb.planted_secrets()})
     if m == "POST" and parts == ["expire-tokens"]:
         return json_response(200, {"expired": sb.expire_tokens()})
     if m == "POST" and parts == ["touch"]:

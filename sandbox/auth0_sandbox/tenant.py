@@ -421,7 +421,17 @@ class Tenant:
             f"{head}\n  const apiKey = '{self.secret('action_code', 24)}';\n"
             "  await fetch('https://hooks.example.com', { headers: { 'x-api-key': apiKey } });\n};"
         )
-        deps = [{"name": "lodash", "version": "4.17.21"}] if rng.random() < 0.5 else []
+        deps = (
+            [
+                {
+                    "name": "lodash",
+                    "version": "4.17.21",
+                    "registry_url": "https://www.npmjs.com/package/lodash",
+                }
+            ]
+            if rng.random() < 0.5
+            else []
+        )
         secrets = [{"name": "API_KEY", "updated_at": _iso_ns(updated, rng)}]
         doc: Doc = {
             "id": _uuid(rng),
