@@ -11,8 +11,11 @@ or out-of-process with the ``tap-auth0-sandbox`` console script (see ``cli.py``)
 ``GET /api/v2/users/{id}``, ``GET /api/v2/users-by-email``, ``GET /api/v2/connections``,
 user export jobs with presigned gzip downloads, roles (permissions, users) and organizations
 (members with their roles, enabled connections, invitations) with offset and checkpoint
-paging, and ``/_sandbox/*`` admin endpoints; it can inject rate limits (one bucket, or Auth0's
-per-endpoint-family buckets by plan), latency, 5xx/connection resets and search-index lag.
+paging, applications, client and user grants, connection options and clients, resource
+servers, actions, log streams and users' permissions, MFA enrolments, sessions and refresh
+tokens (with planted secrets, ``Sandbox.planted_secrets``), and ``/_sandbox/*`` admin
+endpoints; it can inject rate limits (one bucket, or Auth0's per-endpoint-family buckets by
+plan), latency, 5xx/connection resets and search-index lag.
 """
 
 from .config import SandboxConfig

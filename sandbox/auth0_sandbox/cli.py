@@ -68,6 +68,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  access_token:   {cfg.access_token or '(none; mint one via /oauth/token)'}")
         print(f"  users:          {cfg.users} (seed {cfg.seed})")
         print(f"  roles/orgs:     {cfg.roles} / {cfg.organizations}")
+        print(f"  apps/actions:   {cfg.clients} / {cfg.actions} ({cfg.log_streams} log streams)")
+        print(f"  secret marker:  {cfg.secret_marker}")
         print(f"  rate limits:    {cfg.rate_limit_profile}", flush=True)
         if args.ready_file:
             tmp = f"{args.ready_file}.tmp"
