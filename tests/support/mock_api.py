@@ -8,17 +8,10 @@ import typing as t
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from tests.support.fake_search import FakeSearch
-from tests.support.mock_tenant import Tenant, mount_tenant
+from tests.support.mock_tenant import API, DOMAIN, HEADERS, Tenant, mount_tenant
 from tests.support.tap import catalog_selecting, run_inprocess
 
-DOMAIN = "https://acme.us.auth0.com"
-API = f"{DOMAIN}/api/v2"
-HEADERS = {
-    "Content-Type": "application/json",
-    "x-ratelimit-limit": "1000",
-    "x-ratelimit-remaining": "999",
-    "x-ratelimit-reset": "0",
-}
+__all__ = ["API", "DOMAIN", "HEADERS", "mount_search", "run_tap"]
 
 
 def mount_search(requests_mock, search: FakeSearch) -> None:

@@ -9,7 +9,8 @@ import typing as t
 from dataclasses import dataclass, field
 from urllib.parse import unquote
 
-API = "https://acme.us.auth0.com/api/v2"
+DOMAIN = "https://acme.us.auth0.com"
+API = f"{DOMAIN}/api/v2"
 HEADERS = {
     "Content-Type": "application/json",
     "x-ratelimit-limit": "1000",
@@ -27,6 +28,18 @@ class Tenant:
     members: dict[str, list[dict]] = field(default_factory=dict)  # org id -> members (+roles)
     connections: dict[str, list[dict]] = field(default_factory=dict)
     invitations: dict[str, list[dict]] = field(default_factory=dict)
+    clients: list[dict] = field(default_factory=list)
+    client_grants: list[dict] = field(default_factory=list)
+    grants: list[dict] = field(default_factory=list)
+    resource_servers: list[dict] = field(default_factory=list)
+    connections_list: list[dict] = field(default_factory=list)
+    connection_clients: dict[str, list[dict]] = field(default_factory=dict)
+    actions: list[dict] = field(default_factory=list)
+    log_streams: list[dict] = field(default_factory=list)
+    user_permissions: dict[str, list[dict]] = field(default_factory=dict)
+    user_authenticators: dict[str, list[dict]] = field(default_factory=dict)
+    user_sessions: dict[str, list[dict]] = field(default_factory=dict)
+    user_tokens: dict[str, list[dict]] = field(default_factory=dict)
     refused: set[str] = field(default_factory=set)  # scopes the token lacks
     # A final full checkpoint page still carries a `next` (Auth0 does this sometimes).
     empty_tail: bool = True
@@ -69,7 +82,7 @@ def mount_tenant(requests_mock, tenant: Tenant) -> Tenant:
     def route(pattern: str, scope: str, answer: t.Callable[[dict, list[str]], dict]) -> None:
         def handler(request, context):
             context.headers.update(HEADERS)
-            tenant.requests.append(f"{pattern} {request.query}")
+            tenant.requests.append(f"{pattern} {request.path} {request.query}")
             if scope in tenant.refused:
                 return _refuse(context, scope)
             args = [
@@ -125,6 +138,68 @@ def mount_tenant(requests_mock, tenant: Tenant) -> Tenant:
         "/organizations/([^/]+)/enabled_connections",
         "read:organization_connections",
         lambda qs, a: _offset(qs, tenant.connections.get(a[0], []), "enabled_connections"),
+    )
+    route(
+        "/clients",
+        "read:clients",
+        lambda qs, a: _checkpoint(qs, tenant.clients, "clients", tenant.empty_tail),
+    )
+    route(
+        "/client-grants",
+        "read:client_grants",
+        lambda qs, a: _checkpoint(qs, tenant.client_grants, "client_grants", tenant.empty_tail),
+    )
+    route("/grants", "read:grants", lambda qs, a: _offset(qs, tenant.grants, "grants"))
+    route(
+        "/resource-servers",
+        "read:resource_servers",
+        lambda qs, a: _offset(qs, tenant.resource_servers, "resource_servers"),
+    )
+    route(
+        "/connections",
+        "read:connections",
+        lambda qs, a: _checkpoint(qs, tenant.connections_list, "connections", tenant.empty_tail),
+    )
+    route(
+        "/connections/([^/]+)/clients",
+        "read:connections",
+        lambda qs, a: _checkpoint(
+            qs, tenant.connection_clients.get(a[0], []), "clients", tenant.empty_tail
+        ),
+    )
+
+    def actions(qs: dict, a: list[str]) -> dict:
+        page, per_page = int(qs.get("page", ["0"])[0]), int(qs.get("per_page", ["20"])[0])
+        window = tenant.actions[page * per_page : (page + 1) * per_page]
+        return {"actions": window, "total": len(tenant.actions), "page": page, "per_page": per_page}
+
+    route("/actions/actions", "read:actions", actions)
+    route("/log-streams", "read:log_streams", lambda qs, a: tenant.log_streams)
+    route(
+        "/users/([^/]+)/permissions",
+        "read:users",
+        lambda qs, a: _offset(qs, tenant.user_permissions.get(a[0], []), "permissions"),
+    )
+
+    def authenticators(qs: dict, a: list[str]) -> dict:
+        rows = tenant.user_authenticators.get(a[0], [])
+        # Auth0 omits `total` when the list is empty.
+        return _offset(qs, rows, "authenticators", total=bool(rows))
+
+    route("/users/([^/]+)/authentication-methods", "read:authentication_methods", authenticators)
+    route(
+        "/users/([^/]+)/sessions",
+        "read:sessions",
+        lambda qs, a: _checkpoint(
+            qs, tenant.user_sessions.get(a[0], []), "sessions", tenant.empty_tail
+        ),
+    )
+    route(
+        "/users/([^/]+)/refresh-tokens",
+        "read:refresh_tokens",
+        lambda qs, a: _checkpoint(
+            qs, tenant.user_tokens.get(a[0], []), "tokens", tenant.empty_tail
+        ),
     )
     route(
         "/organizations/([^/]+)/invitations",

@@ -7,22 +7,9 @@ import itertools
 import pytest
 
 from tap_auth0.streams.keyset import KeysetScan
-from tests.support.fake_search import FakeSearch
+from tests.support.fake_search import FakeSearch, make_users
 
 END = "2030-01-01T00:00:00.000Z"
-
-
-def make_users(n: int, *, tie: int = 0, tie_ts: str = "2024-06-01T12:00:00.000Z"):
-    users = []
-    for i in range(n):
-        ts = (
-            tie_ts
-            if i < tie
-            else f"2024-{1 + i % 12:02d}-{1 + i % 28:02d}T{i % 24:02d}:00:"
-            f"{i % 60:02d}.{i % 1000:03d}Z"
-        )
-        users.append({"user_id": f"auth0|{i:06d}", "updated_at": ts, "created_at": ts})
-    return users
 
 
 def scan(search: FakeSearch, low=None, page_size=100, **kw) -> list[dict]:
