@@ -74,8 +74,11 @@ def normalize_domain(value: t.Any) -> str:
     return f"{scheme}://{netloc}"
 
 
-def parse_field_list(value: t.Any, setting: str) -> list[str] | None:
-    """Accept Auth0's comma-separated form or a JSON array; None when unset or empty."""
+def _string_list(
+    value: t.Any, *, bad_json: t.Callable[[str], str], bad_items: str
+) -> list[str] | None:
+    """A comma-separated string or a JSON array (or a list) of strings, stripped and without
+    repeats; None when unset or empty."""
     if value is None:
         return None
     items: t.Any = value
@@ -87,36 +90,35 @@ def parse_field_list(value: t.Any, setting: str) -> list[str] | None:
             try:
                 items = json.loads(text)
             except json.JSONDecodeError:
-                raise ConfigError(
-                    f"Setting '{setting}' looks like a JSON array but does not parse: {text!r}"
-                ) from None
+                raise ConfigError(bad_json(text)) from None
         else:
             items = text.split(",")
     if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
-        raise ConfigError(f"Setting '{setting}' must be a comma-separated list of field names")
-    names = [i.strip() for i in items if i.strip()]
-    for name in names:
+        raise ConfigError(bad_items)
+    return list(dict.fromkeys(i.strip() for i in items if i.strip())) or None
+
+
+def parse_field_list(value: t.Any, setting: str) -> list[str] | None:
+    """Accept Auth0's comma-separated form or a JSON array; None when unset or empty."""
+    names = _string_list(
+        value,
+        bad_json=lambda text: (
+            f"Setting '{setting}' looks like a JSON array but does not parse: {text!r}"
+        ),
+        bad_items=f"Setting '{setting}' must be a comma-separated list of field names",
+    )
+    for name in names or ():
         if not re.fullmatch(r"[A-Za-z0-9_.\-]+", name):
             raise ConfigError(f"Setting '{setting}' has an invalid field name: {name!r}")
-    return list(dict.fromkeys(names)) or None
+    return names
 
 
 def parse_user_ids(value: t.Any) -> list[str] | None:
-    if value is None:
-        return None
-    items: t.Any = value
-    if isinstance(value, str):
-        text = value.strip()
-        if not text:
-            return None
-        try:
-            items = json.loads(text) if text.startswith("[") else text.split(",")
-        except json.JSONDecodeError:
-            raise ConfigError(f"Setting 'user_ids' is not a JSON array: {text!r}") from None
-    if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
-        raise ConfigError("Setting 'user_ids' must be a list of user ID strings")
-    ids = [i.strip() for i in items if i.strip()]
-    return list(dict.fromkeys(ids)) or None
+    return _string_list(
+        value,
+        bad_json=lambda text: f"Setting 'user_ids' is not a JSON array: {text!r}",
+        bad_items="Setting 'user_ids' must be a list of user ID strings",
+    )
 
 
 def parse_datetime(value: t.Any, setting: str) -> datetime | None:
