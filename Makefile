@@ -8,6 +8,7 @@
 #   make test      lint, then pytest: unit, sandbox and end-to-end (Meltano) tests
 #   make demo      sandbox -> tap-auth0 -> Meltano -> DuckDB, full + incremental run
 #   make bench     scripts/bench.py
+#   make settings-docs  rewrite meltano.yml settings and the README table from --about
 #   make clean     remove venvs, Meltano plugins/state, outputs and caches
 
 SHELL := /bin/bash
@@ -33,10 +34,10 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 # Meltano 4 installs plugins with uv: trust the system CA store (as pip does here).
 export UV_SYSTEM_CERTS ?= 1
 
-.PHONY: help venv meltano lint format test demo bench clean
+.PHONY: help venv meltano lint format test demo bench clean settings-docs
 
 help:
-	@sed -n '3,12p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,13p' Makefile | sed 's/^# \{0,1\}//'
 
 venv: $(VENV_STAMP)
 
@@ -72,6 +73,9 @@ test: lint meltano
 
 demo: venv meltano
 	$(PY) scripts/demo.py
+
+settings-docs: venv
+	$(PY) scripts/settings_docs.py
 
 bench: venv
 	$(PY) scripts/bench.py $(ARGS)

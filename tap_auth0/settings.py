@@ -242,6 +242,13 @@ class Settings:
         minimum=0,
         maximum=10**9,
     )
+    actions_include_code: bool = setting(
+        "boolean",
+        "Actions: include code",
+        "Keep the `code` of `actions` (and of their deployed version). Off by default: "
+        "action code often embeds API keys.",
+        default=False,
+    )
     include_idp_tokens: bool = setting(
         "boolean",
         "Include IdP tokens",

@@ -81,8 +81,16 @@ class Auth0Stream(StreamHooks):
     child_context: t.ClassVar[dict[str, str]] = {}
     # Rows computed from a sibling child's answers (no requests of its own).
     derived_from: t.ClassVar[type[Auth0Stream] | None] = None
-    # Dropped from every record: secrets, and what a derived stream carries instead.
+    # Dropped from every record: what a derived stream carries instead.
     drop_fields: t.ClassVar[tuple[str, ...]] = ()
+    # Secrets: never asked for (`fields=…&include_fields=false`, where the endpoint takes
+    # it), and dropped again from whatever comes back.
+    secret_fields: t.ClassVar[tuple[str, ...]] = ()
+    exclude_by_fields: t.ClassVar[bool] = True
+    # Rename Auth0's odd spellings (`clientID`) to the table's column names.
+    renamed_fields: t.ClassVar[dict[str, str]] = {}
+    # Not selected unless the catalog asks (streams costing a request per user).
+    selected_by_default: t.ClassVar[bool] = True
     # A full read ends with ACTIVATE_VERSION (loaders then drop rows deleted in Auth0).
     activate_version: t.ClassVar[bool] = True
     # Hand a parent on only after its children were emitted (bookmark safety).
@@ -120,8 +128,12 @@ class Auth0Stream(StreamHooks):
         return self.path.format(**{k: quote(str(v), safe="") for k, v in context.items()})
 
     def request_params(self, context: t.Mapping[str, t.Any] | None) -> dict[str, t.Any]:
-        """Query parameters beyond paging (e.g. `fields`)."""
-        return dict(self.params)
+        """Query parameters beyond paging: the declared ones, and the secrets left out."""
+        params = dict(self.params)
+        if self.secret_fields and self.exclude_by_fields:
+            params["fields"] = ",".join(self.secret_fields)
+            params["include_fields"] = "false"
+        return params
 
     def fetch(self, context: t.Mapping[str, t.Any] | None = None) -> t.Iterator[Record]:
         """Every record at `path`, page by page, with the context's keys added."""
@@ -155,6 +167,11 @@ class Auth0Stream(StreamHooks):
     ) -> Record | None:
         for key in self.drop_fields:
             row.pop(key, None)
+        for key in self.secret_fields:
+            row.pop(key, None)
+        for old, new in self.renamed_fields.items():
+            if old in row:
+                row[new] = row.pop(old)
         return row
 
     # -- the sync ---------------------------------------------------------------------------
@@ -183,7 +200,13 @@ class Auth0Stream(StreamHooks):
         if full and self.selected:
             self.write_activate_version(t.cast(int, self.table_version))
         for child in children:
-            child.end_table(complete=True)
+            child.end_table(complete=self.children_complete)
+
+    @property
+    def children_complete(self) -> bool:
+        """Whether this read gave every child its whole table (so ACTIVATE_VERSION may drop
+        the rest); an incremental parent reads children only for what changed."""
+        return True
 
     def context_for_children(self, record: Record) -> Context:
         return {key: record[field] for key, field in self.child_context.items()}

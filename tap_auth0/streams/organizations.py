@@ -111,8 +111,4 @@ class OrganizationInvitationsStream(Auth0Stream):
     primary_keys = ("id",)
     paginator = OffsetPaginator()
     scopes = ("read:organization_invitations",)
-    drop_fields = ("invitation_url", "ticket_id")
-    params: t.ClassVar[dict[str, str]] = {
-        "fields": "invitation_url,ticket_id",
-        "include_fields": "false",
-    }
+    secret_fields = ("invitation_url", "ticket_id")

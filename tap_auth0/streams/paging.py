@@ -43,12 +43,17 @@ class OffsetPaginator:
     """`page` 0, 1, ... of `per_page`; stops on a short page or at the reported total."""
 
     per_page: int = 100
+    # Some endpoints always answer with totals and refuse the parameter (actions).
+    totals_param: bool = True
 
     def pages(self, get: Get, key: str | None, what: str) -> t.Iterator[list[Record]]:
         page = 0
         seen = 0
         while True:
-            body = get({"page": page, "per_page": self.per_page, "include_totals": "true"})
+            params: dict[str, t.Any] = {"page": page, "per_page": self.per_page}
+            if self.totals_param:
+                params["include_totals"] = "true"
+            body = get(params)
             items = _unwrap(body, key, what)
             total = body.get("total") if isinstance(body, dict) else None
             seen += len(items)

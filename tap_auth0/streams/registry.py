@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import typing as t
 
+from tap_auth0.streams.actions import ActionsStream
+from tap_auth0.streams.apis import ResourceServersStream
+from tap_auth0.streams.apps import ClientGrantsStream, ClientsStream, GrantsStream
+from tap_auth0.streams.connections import ConnectionClientsStream, ConnectionsStream
+from tap_auth0.streams.log_streams import LogStreamsStream
 from tap_auth0.streams.organizations import (
     OrganizationConnectionsStream,
     OrganizationInvitationsStream,
@@ -13,6 +18,12 @@ from tap_auth0.streams.organizations import (
 )
 from tap_auth0.streams.rbac import RoleMembersStream, RolePermissionsStream, RolesStream
 from tap_auth0.streams.user_detail import UserDetailByIdStream, UserDetailStream
+from tap_auth0.streams.user_subresources import (
+    UserAuthenticationMethodsStream,
+    UserPermissionsStream,
+    UserRefreshTokensStream,
+    UserSessionsStream,
+)
 from tap_auth0.streams.users import UsersStream
 
 if t.TYPE_CHECKING:
@@ -22,6 +33,10 @@ if t.TYPE_CHECKING:
 STREAMS: tuple[type[Auth0Stream], ...] = (
     UsersStream,
     UserDetailStream,
+    UserPermissionsStream,
+    UserAuthenticationMethodsStream,
+    UserSessionsStream,
+    UserRefreshTokensStream,
     RolesStream,
     RolePermissionsStream,
     RoleMembersStream,
@@ -30,6 +45,14 @@ STREAMS: tuple[type[Auth0Stream], ...] = (
     OrganizationMemberRolesStream,
     OrganizationConnectionsStream,
     OrganizationInvitationsStream,
+    ClientsStream,
+    ClientGrantsStream,
+    GrantsStream,
+    ResourceServersStream,
+    ConnectionsStream,
+    ConnectionClientsStream,
+    ActionsStream,
+    LogStreamsStream,
 )
 
 

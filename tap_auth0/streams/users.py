@@ -58,6 +58,7 @@ class UsersStream(Auth0Stream):
             self.replication_key = "updated_at"
         self.window_end: str | None = None
         self._export_version: int | None = None
+        self._full_pass = False
 
     def post_process(
         self, row: dict[str, t.Any], context: t.Mapping[str, t.Any] | None = None
@@ -224,6 +225,7 @@ class UsersStream(Auth0Stream):
     def records(self, context: t.Mapping[str, t.Any] | None) -> t.Iterable[dict]:
         self.window_end = None
         self._export_version = None
+        self._full_pass = False
         if self.settings.user_ids:
             # `user_ids` asks for exactly those users: no listing of the tenant at all.
             self.logger.info("users: not listed, 'user_ids' is set (see user_detail)")
@@ -231,7 +233,9 @@ class UsersStream(Auth0Stream):
         mode, reason = self.resolve_mode(context)
         self.logger.info("Extracting users by %s (%s)", mode, reason)
         if mode != "export":
+            self._full_pass = self.window_start(context) is None
             return self.iter_users(context)
+        self._full_pass = True
         # Every record of a full export carries one table version; ACTIVATE_VERSION at the
         # end lets targets drop the users deleted in Auth0. An export file is not ordered
         # by updated_at: its records must not move the bookmark; a complete export sets it
@@ -255,6 +259,12 @@ class UsersStream(Auth0Stream):
             detail = self.detail_stream
             if detail is not None:
                 detail.write_activate_version(version)
+
+    @property
+    def children_complete(self) -> bool:
+        """Per-user streams are whole only after a pass over every user (first run,
+        `--full-refresh`, an export); an incremental run reads them for changed users."""
+        return self._full_pass
 
     @property
     def fanout_window(self) -> int:
