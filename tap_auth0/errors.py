@@ -35,6 +35,27 @@ class ScopeError(AuthError):
         super().__init__(message)
         self.scopes = scopes
 
+    @property
+    def reason(self) -> str:
+        return f"the token lacks {' or '.join(self.scopes) or 'a read scope'}"
+
+    @property
+    def short(self) -> str:
+        return f"needs {' or '.join(self.scopes) or 'a read scope'}"
+
+
+class FeatureNotEnabled(ScopeError):
+    """403 for a feature the tenant's plan lacks (sessions and refresh tokens need
+    Enterprise): skipped like a missing scope."""
+
+    @property
+    def reason(self) -> str:
+        return "the tenant's plan does not include it"
+
+    @property
+    def short(self) -> str:
+        return "not in the tenant's plan"
+
 
 class NetworkError(TapAuth0Error):
     """The tenant could not be reached even after retries."""

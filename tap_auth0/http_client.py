@@ -21,6 +21,7 @@ from requests.adapters import HTTPAdapter
 from tap_auth0.errors import (
     Auth0APIError,
     AuthError,
+    FeatureNotEnabled,
     NetworkError,
     RetriesExhausted,
     ScopeError,
@@ -304,6 +305,10 @@ class Auth0HTTP:
 
     def _auth_error(self, status: int, message: str, code: str | None) -> AuthError:
         low = message.lower()
+        if code == "feature_not_enabled" or ("feature" in low and "not enabled" in low):
+            return FeatureNotEnabled(
+                self.redact(f"Auth0 refused the request ({status} {code or ''}: {message})")
+            )
         if "scope" in low:
             found = _EXPECTED_SCOPES.search(message)
             scopes = (

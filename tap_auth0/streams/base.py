@@ -40,11 +40,12 @@ DECOUPLED_WINDOW = 100_000
 
 
 class ScopeSkips:
-    """Streams skipped because the token lacks a scope: one warning each, one summary."""
+    """Streams skipped because the token lacks a scope (or the plan a feature): one warning
+    each, one summary."""
 
     def __init__(self, logger: logging.Logger) -> None:
         self.logger = logger
-        self.skipped: dict[str, tuple[str, ...]] = {}
+        self.skipped: dict[str, str] = {}
         self.first_error: ScopeError | None = None
         self._lock = threading.Lock()
 
@@ -52,18 +53,17 @@ class ScopeSkips:
         with self._lock:
             if stream in self.skipped:
                 return
-            self.skipped[stream] = exc.scopes
+            self.skipped[stream] = exc.short
             self.first_error = self.first_error or exc
-        needs = " or ".join(exc.scopes) or "a read scope"
         self.logger.warning(
-            "Stream '%s' skipped: the token lacks %s%s", stream, needs, f" ({why})" if why else ""
+            "Stream '%s' skipped: %s%s", stream, exc.reason, f" ({why})" if why else ""
         )
 
     def summary(self) -> str | None:
         if not self.skipped:
             return None
-        parts = [f"{name} (needs {' or '.join(s) or '?'})" for name, s in self.skipped.items()]
-        return f"Skipped for missing scopes: {', '.join(parts)}"
+        parts = [f"{name} ({short})" for name, short in self.skipped.items()]
+        return f"Skipped (scopes or plan): {', '.join(parts)}"
 
 
 class Auth0Stream(StreamHooks):

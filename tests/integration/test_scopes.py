@@ -8,6 +8,7 @@ from auth0_sandbox import Sandbox, SandboxConfig
 
 from tests.support.cli import run_cli, stderr_lines
 from tests.support.messages import parse, records
+from tests.support.tap import catalog_selecting
 
 GRANTED = "read:users read:roles read:organizations read:organization_members"
 SKIPPED = ("organization_member_roles", "organization_connections", "organization_invitations")
@@ -49,8 +50,30 @@ def test_a_run_skips_refused_streams_once_each_and_finishes_the_rest(sb):
     for name in SKIPPED:
         assert sum(f"Stream '{name}' skipped" in line for line in lines) == 1, name
         assert not records(messages, name)
-    summary = [line for line in lines if line.startswith("Skipped for missing scopes:")]
+    summary = [line for line in lines if line.startswith("Skipped (scopes or plan):")]
     assert len(summary) == 1 and all(name in summary[0] for name in SKIPPED)
     activated = {m["stream"] for m in messages if m["type"] == "ACTIVATE_VERSION"}
     assert activated.isdisjoint(SKIPPED)
     assert {"roles", "organizations", "organization_members"} <= activated
+
+
+def test_enterprise_only_streams_are_skipped_on_other_plans():
+    with Sandbox(SandboxConfig(users=30, seed=22, access_token="T")) as box:
+        box.configure(enterprise_features=False)
+        cfg = {"domain": box.base_url, "access_token": "T"}
+        catalog = catalog_selecting(cfg, {"users", "user_sessions", "user_permissions"})
+        proc = run_cli(cfg, catalog=catalog)
+        truth = box.tenant_truth()["user_permissions"]
+    assert proc.returncode == 0, proc.stderr[-800:]
+    messages = parse(proc.stdout)
+    lines = stderr_lines(proc.stderr)
+    assert (
+        sum(
+            "Stream 'user_sessions' skipped: the tenant's plan does not include it" in x
+            for x in lines
+        )
+        == 1
+    )
+    assert not records(messages, "user_sessions")
+    assert len(records(messages, "user_permissions")) == sum(len(v) for v in truth.values())
+    assert len(records(messages, "users")) == 30
