@@ -98,9 +98,9 @@ class Auth0HTTP:
         self.logger = logger
         self.scheduler = scheduler or SchedulerPool(settings.max_requests_per_second)
         self.session = session or requests.Session()
-        # Each child stream of a fan-out has `max_concurrency` workers (organizations: 3).
+        # Each child stream of a fan-out has `max_concurrency` workers (users: up to 5).
         adapter = HTTPAdapter(
-            pool_connections=4, pool_maxsize=4 * settings.max_concurrency + 4, max_retries=0
+            pool_connections=4, pool_maxsize=8 * settings.max_concurrency + 4, max_retries=0
         )
         self.session.mount("https://", adapter)
         self.session.mount("http://", adapter)
@@ -131,8 +131,18 @@ class Auth0HTTP:
     ) -> t.Any:
         """GET an /api/v2 path. `bucket` names the endpoint for rate limiting (its path
         template, e.g. `/roles/{id}/users`); the path itself when not given."""
+        return self.get_page(path, params, bucket=bucket)[0]
+
+    def get_page(
+        self,
+        path: str,
+        params: t.Mapping[str, t.Any] | None = None,
+        *,
+        bucket: str | None = None,
+    ) -> tuple[t.Any, dict[str, dict[str, str]]]:
+        """`get_json` plus the answer's `Link` header, parsed (`{"next": {"url": …}}`)."""
         resp = self.send("GET", f"{self.api_base}{path}", params=params, bucket=bucket)
-        return self._json(resp, f"GET /api/v2{bucket or path}")
+        return self._json(resp, f"GET /api/v2{bucket or path}"), resp.links
 
     def get_user(
         self, user_id: str, params: t.Mapping[str, t.Any] | None = None
