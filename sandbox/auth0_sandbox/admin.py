@@ -84,6 +84,8 @@ def _route(sb: Sandbox, req: Request) -> Response:
             if sb.delete_user(uid):
                 return Response(204)
             return json_response(404, {"error": f"no user {uid}"})
+    if parts[:1] in (["logs"], ["logs-truth"], ["stats-truth"]):
+        return _logs(sb, req, parts)
     if parts[:1] in (["roles"], ["organizations"], ["tenant-truth"]):
         return _directory(sb, req, parts)
     if m == "GET" and parts == ["health"]:
@@ -136,4 +138,27 @@ def _directory(sb: Sandbox, req: Request, parts: list[str]) -> Response:
         return json_response(404, {"error": f"unknown id {exc.args[0]}"})
     except TypeError as exc:
         raise _Bad(str(exc)) from None
+    return json_response(404, {"error": f"unknown admin endpoint {m} {req.path}"})
+
+
+def _logs(sb: Sandbox, req: Request, parts: list[str]) -> Response:
+    """logs-truth, stats-truth, POST logs?count=N&late=F&seed=S, POST logs/expire?before=T."""
+    m, q = req.method, req.query
+    if m == "GET" and parts == ["logs-truth"]:
+        return json_response(200, sb.logs_truth())
+    if m == "GET" and parts == ["stats-truth"]:
+        return json_response(200, sb.stats_truth())
+    if m == "POST" and parts == ["logs"]:
+        try:
+            count = int(q.get("count", "1"))
+            late = float(q.get("late", "0.03"))
+            seed = int(q["seed"]) if q.get("seed") else None
+        except ValueError:
+            raise _Bad("count and seed must be integers, late a number") from None
+        return json_response(200, {"log_ids": sb.append_logs(count, late, seed)})
+    if m == "POST" and parts == ["logs", "expire"]:
+        before = q.get("before")
+        if not before:
+            raise _Bad("before=<ISO 8601 instant> is required")
+        return json_response(200, {"expired": sb.expire_logs_before(before)})
     return json_response(404, {"error": f"unknown admin endpoint {m} {req.path}"})

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, unquote
 
 from . import api_directory as D
+from . import api_logs as L
 from . import api_tenant as T
 from . import fields as F
 from .auth import require
@@ -260,6 +261,7 @@ class Route:
 _ROLE_USERS = ("read:users", "read:roles", "read:role_members")
 _ORGS = ("read:organizations", "read:organizations_summary")
 _CONNECTIONS = ("read:connections",)
+_LOGS = ("read:logs", "read:logs_users")
 _CLIENTS = ("read:clients", "read:client_keys", "read:client_summary", "read:client_credentials")
 ROUTES: list[Route] = [
     Route("GET", "/users", list_users, USERS_SCOPES, "users"),
@@ -273,6 +275,10 @@ ROUTES: list[Route] = [
     Route("GET", "/resource-servers", T.list_resource_servers, ("read:resource_servers",), "other"),
     Route("GET", "/actions/actions", T.list_actions, ("read:actions",), "other"),
     Route("GET", "/log-streams", T.list_log_streams, ("read:log_streams",), "other"),
+    Route("GET", "/logs", L.list_logs, _LOGS, "logs"),
+    Route("GET", "/logs/{id}", L.get_log, _LOGS, "logs"),
+    Route("GET", "/stats/daily", L.stats_daily, ("read:stats",), "other"),
+    Route("GET", "/stats/active-users", L.stats_active_users, ("read:stats",), "other"),
     Route("GET", "/users/{id}/permissions", T.user_permissions, ("read:users",), "other"),
     Route(
         "GET",

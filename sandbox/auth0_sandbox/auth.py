@@ -34,6 +34,8 @@ READ_SCOPES = (
     "read:authentication_methods",
     "read:sessions",
     "read:refresh_tokens",
+    "read:logs",
+    "read:stats",
 )
 # Never granted by default: with it Auth0 sends client secrets (see tenant.SECRET_CLIENT_FIELDS).
 CLIENT_KEYS_SCOPE = "read:client_keys"

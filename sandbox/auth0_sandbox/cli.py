@@ -13,12 +13,15 @@ import sys
 import threading
 from dataclasses import fields
 
-from .config import HELP, RATE_LIMIT_PROFILES, SandboxConfig
+from .config import EXPIRED_FROM, HELP, RATE_LIMIT_PROFILES, SandboxConfig
 from .server import Sandbox
 
 
 def _flag(name: str) -> str:
     return "--" + name.replace("_", "-")
+
+
+CHOICES = {"rate_limit_profile": RATE_LIMIT_PROFILES, "expired_from": EXPIRED_FROM}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -44,7 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
                 dest=f.name,
                 type=kind,
                 default=default,
-                choices=RATE_LIMIT_PROFILES if f.name == "rate_limit_profile" else None,
+                choices=CHOICES.get(f.name),
                 metavar=f.name.upper(),
                 help=f"{HELP.get(f.name, '')} (default: {default})",
             )
@@ -70,6 +73,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  roles/orgs:     {cfg.roles} / {cfg.organizations}")
         print(f"  apps/actions:   {cfg.clients} / {cfg.actions} ({cfg.log_streams} log streams)")
         print(f"  secret marker:  {cfg.secret_marker}")
+        print(f"  log events:     {cfg.logs} over {cfg.log_days} days")
         print(f"  rate limits:    {cfg.rate_limit_profile}", flush=True)
         if args.ready_file:
             tmp = f"{args.ready_file}.tmp"

@@ -34,6 +34,14 @@ HELP = {
     "actions": "number of generated actions",
     "log_streams": "number of generated log streams (types cycle: http, datadog, splunk, "
     "segment, sumo, mixpanel, eventbridge)",
+    "logs": "number of generated tenant log events (GET /api/v2/logs)",
+    "log_days": "whole UTC days (ending at the start of today) the generated log events span",
+    "log_late_fraction": "share of generated log events ingested minutes to hours after their "
+    "date (their log_id is newer than events dated after them)",
+    "log_retention_days": "log events dated before now minus this many days are no longer held "
+    "(0 = keep everything); /stats/daily keeps counting them",
+    "expired_from": "GET /logs?from=<id older than every held event, after expiry>: 400 "
+    "(invented body) or oldest (answer the oldest held events)",
     "secret_marker": "text every planted secret value contains (then a unique suffix)",
     "ignore_field_exclusions": "clients/connections/resource servers answer every field, "
     "secrets included, whatever fields/include_fields and the token's scopes say",
@@ -65,9 +73,13 @@ STARTUP_ONLY = frozenset(
         "actions",
         "log_streams",
         "secret_marker",
+        "logs",
+        "log_days",
+        "log_late_fraction",
     }
 )
 RATE_LIMIT_PROFILES = ("global", "free", "essentials", "enterprise")
+EXPIRED_FROM = ("400", "oldest")
 
 
 @dataclass
@@ -99,6 +111,11 @@ class SandboxConfig:
     actions: int = 3
     log_streams: int = 7
     secret_marker: str = "SBXSECRET"
+    logs: int = 0
+    log_days: int = 7
+    log_late_fraction: float = 0.03
+    log_retention_days: float = 0.0
+    expired_from: str = "oldest"
     ignore_field_exclusions: bool = False
     enterprise_features: bool = True
     export_seconds: float = 2.0
@@ -137,4 +154,6 @@ class SandboxConfig:
                 raise ValueError(
                     f"rate_limit_profile must be one of {', '.join(RATE_LIMIT_PROFILES)}"
                 )
+            if name == "expired_from" and value not in EXPIRED_FROM:
+                raise ValueError(f"expired_from must be one of {', '.join(EXPIRED_FROM)}")
             setattr(self, name, value)

@@ -15,6 +15,7 @@ import struct
 import sys
 import threading
 import time
+from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -26,12 +27,14 @@ from .data import day_anchor_ms, generate_users, make_connections
 from .directory import Directory
 from .errors import ApiError, auth0_error
 from .exports import ExportJobs
+from .logs import LogStore, make_actors
 from .messages import Request, Response, json_response
 from .peruser import KINDS, PerUser
 from .ratelimit import RateLimiter
 from .stats import Stats
 from .store import UserStore
 from .tenant import Tenant
+from .timeutil import parse_instant
 
 _FAULTS = {
     500: {
@@ -103,6 +106,15 @@ class Sandbox:
                 if c["app_type"] != "non_interactive"
             ],
             lambda: [r["identifier"] for r in self.directory.resource_servers],
+        )
+        self.logs = LogStore(
+            cfg.seed,
+            cfg.logs,
+            cfg.log_days,
+            cfg.log_late_fraction,
+            anchor,
+            self._log_actors,
+            lambda: self.config.log_retention_days,
         )
         self.tokens = TokenRegistry(cfg.access_token, cfg.static_scopes)
         self.limiter = self._make_limiter()
@@ -291,6 +303,41 @@ class Sandbox:
     def assign_member_roles(self, org_id: str, user_id: str, role_ids: list[str]) -> list[str]:
         """Give an org member roles (KeyError if not a member / unknown role)."""
         return self.directory.assign_member_roles(org_id, user_id, role_ids)
+
+    # -- tenant logs and stats ------------------------------------------------------------
+    def logs_truth(self) -> list[dict[str, Any]]:
+        """Every log event currently held (after retention), in log_id order, as served."""
+        self.logs.apply_retention()
+        return self.logs.truth()
+
+    def append_logs(
+        self, n: int, late_fraction: float = 0.03, seed: int | None = None
+    ) -> list[str]:
+        """Add ``n`` events ingested now (late ones dated minutes to hours ago); their ids."""
+        return self.logs.append(n, late_fraction, seed)
+
+    def expire_logs_before(self, when: datetime | str) -> int:
+        """Drop held events dated before ``when`` (stats keep them); returns how many."""
+        if isinstance(when, datetime):
+            if when.tzinfo is None:
+                when = when.replace(tzinfo=timezone.utc)
+            when = when.isoformat()
+        return self.logs.expire_before(parse_instant(when))
+
+    def stats_truth(self) -> dict[str, Any]:
+        """``{"daily": [...], "active_users": n}`` as /stats/daily (no range) and
+        /stats/active-users answer now."""
+        return {"daily": self.logs.daily_rows(), "active_users": self.logs.active_users()}
+
+    def _log_actors(self) -> Any:
+        return make_actors(
+            self.config.tenant,
+            self.store.snapshot(),
+            self.tenant.client_list(),
+            self.connections,
+            [self.directory.orgs[o] for o in self.directory.org_order.ids()],
+            [r["identifier"] for r in self.directory.resource_servers],
+        )
 
     def expire_tokens(self) -> int:
         """Every token issued so far (and the static one) now answers 401 expired."""
