@@ -13,7 +13,8 @@ user export jobs with presigned gzip downloads, roles (permissions, users) and o
 (members with their roles, enabled connections, invitations) with offset and checkpoint
 paging, applications, client and user grants, connection options and clients, resource
 servers, actions, log streams and users' permissions, MFA enrolments, sessions and refresh
-tokens (with planted secrets, ``Sandbox.planted_secrets``), and ``/_sandbox/*`` admin
+tokens (with planted secrets, ``Sandbox.planted_secrets``), tenant logs (checkpoint and
+search, late arrivals, retention) with daily stats and active users, and ``/_sandbox/*`` admin
 endpoints; it can inject rate limits (one bucket, or Auth0's per-endpoint-family buckets by
 plan), latency, 5xx/connection resets and search-index lag.
 """
