@@ -242,6 +242,21 @@ class Settings:
         minimum=0,
         maximum=10**9,
     )
+    logs_include_details: bool = setting(
+        "boolean",
+        "Logs: include details",
+        "Keep the free-form `details` object of `logs` events (false drops it).",
+        default=True,
+    )
+    stats_lookback_days: int = setting(
+        "integer",
+        "Stats look-back days",
+        "`stats_daily` re-reads this many days before its bookmark on each run: today's row "
+        "keeps changing until the day ends.",
+        default=3,
+        minimum=0,
+        maximum=90,
+    )
     actions_include_code: bool = setting(
         "boolean",
         "Actions: include code",

@@ -9,6 +9,7 @@ from tap_auth0.streams.apis import ResourceServersStream
 from tap_auth0.streams.apps import ClientGrantsStream, ClientsStream, GrantsStream
 from tap_auth0.streams.connections import ConnectionClientsStream, ConnectionsStream
 from tap_auth0.streams.log_streams import LogStreamsStream
+from tap_auth0.streams.logs import LogsStream, StatsActiveUsersStream, StatsDailyStream
 from tap_auth0.streams.organizations import (
     OrganizationConnectionsStream,
     OrganizationInvitationsStream,
@@ -53,6 +54,9 @@ STREAMS: tuple[type[Auth0Stream], ...] = (
     ConnectionClientsStream,
     ActionsStream,
     LogStreamsStream,
+    LogsStream,
+    StatsDailyStream,
+    StatsActiveUsersStream,
 )
 
 

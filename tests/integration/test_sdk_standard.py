@@ -10,7 +10,9 @@ from singer_sdk.testing import SuiteConfig, get_tap_test_class
 from tap_auth0.tap import TapAuth0
 
 # The SDK builds its test class at import time, so the sandbox must exist by then.
-_SANDBOX = Sandbox(SandboxConfig(users=400, seed=13, client_id="ID", client_secret="S"))
+_SANDBOX = Sandbox(
+    SandboxConfig(users=400, seed=13, client_id="ID", client_secret="S", logs=300, log_days=3)
+)
 _SANDBOX.start()
 atexit.register(_SANDBOX.stop)
 

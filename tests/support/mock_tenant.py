@@ -40,6 +40,9 @@ class Tenant:
     user_authenticators: dict[str, list[dict]] = field(default_factory=dict)
     user_sessions: dict[str, list[dict]] = field(default_factory=dict)
     user_tokens: dict[str, list[dict]] = field(default_factory=dict)
+    logs: list[dict] = field(default_factory=list)  # held events, in log_id order
+    stats_daily: list[dict] = field(default_factory=list)
+    active_users: int = 0
     refused: set[str] = field(default_factory=set)  # scopes the token lacks
     # A final full checkpoint page still carries a `next` (Auth0 does this sometimes).
     empty_tail: bool = True
@@ -201,6 +204,28 @@ def mount_tenant(requests_mock, tenant: Tenant) -> Tenant:
             qs, tenant.user_tokens.get(a[0], []), "tokens", tenant.empty_tail
         ),
     )
+
+    def logs(request, context):
+        context.headers.update(HEADERS)
+        tenant.requests.append(f"/logs {request.path} {request.query}")
+        qs = request.qs
+        if "take" in qs:
+            after, take = qs.get("from", ["0"])[0], int(qs["take"][0])
+            page = [e for e in tenant.logs if (len(e["log_id"]), e["log_id"]) > (len(after), after)]
+            page = page[:take]
+            last = page[-1]["log_id"] if page else after
+            context.headers["Link"] = f'<{API}/logs?from={last}&take={take}>; rel="next"'
+            return page
+        rows = sorted(tenant.logs, key=lambda e: e["date"])
+        q = qs.get("q", [""])[0]
+        if q.startswith("date:["):
+            low = q[len("date:[") :].split(" TO ")[0]
+            rows = [e for e in rows if e["date"] >= low]
+        return rows[: int(qs.get("per_page", ["50"])[0])]
+
+    requests_mock.get(re.compile(rf"{re.escape(API)}/logs(\?.*)?$"), json=logs)
+    route("/stats/daily", "read:stats", lambda qs, a: tenant.stats_daily)
+    route("/stats/active-users", "read:stats", lambda qs, a: tenant.active_users)
     route(
         "/organizations/([^/]+)/invitations",
         "read:organization_invitations",
