@@ -84,7 +84,7 @@ def parse_ts(value: str) -> datetime:
 class SandboxProcess:
     """``tap-auth0-sandbox`` as a child process, stopped on exit whatever happens."""
 
-    def __init__(self, users: int, seed: int, workdir: Path) -> None:
+    def __init__(self, users: int, seed: int, workdir: Path, logs: int = 0) -> None:
         self.ready_file = workdir / "sandbox.url"
         self.log_path = workdir / "sandbox.log"
         exe = Path(sys.executable).parent / "tap-auth0-sandbox"
@@ -104,6 +104,8 @@ class SandboxProcess:
             CLIENT_SECRET,
             "--ready-file",
             str(self.ready_file),
+            "--logs",
+            str(logs),
         ]
         self.proc: subprocess.Popen | None = None
         self.base_url = ""
@@ -231,6 +233,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--users", type=int, default=3000, help="users in the sandbox (3000)")
     ap.add_argument("--seed", type=int, default=1, help="sandbox data seed (1)")
+    ap.add_argument("--logs", type=int, default=5000, help="log events in the sandbox (5000)")
     ap.add_argument("--touch", type=int, default=5, help="users to update before run 2 (5)")
     ap.add_argument("--create", type=int, default=2, help="users to create before run 2 (2)")
     ap.add_argument("--output", type=Path, default=ROOT / "output", help="output dir (output/)")
@@ -246,7 +249,7 @@ def main(argv: list[str] | None = None) -> int:
     for p in (db, db.with_name(db.name + ".wal")):
         p.unlink(missing_ok=True)
     workdir = Path(tempfile.mkdtemp(prefix="tap-auth0-demo-"))
-    sandbox = SandboxProcess(args.users, args.seed, workdir)
+    sandbox = SandboxProcess(args.users, args.seed, workdir, logs=args.logs)
 
     def on_signal(signum: int, _frame: object) -> None:
         raise SystemExit(128 + signum)
@@ -268,6 +271,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  done in {t1:.1f}s (log: {log1})")
         show_landed(db, truth, record_counts(log1))
         show_tenant_tables(db, sandbox.admin("GET", "tenant-truth"))
+        show_daily_events(db, sandbox.admin("GET", "logs-truth"))
         state1 = bookmark(env)
         before = snapshot(db)
 
@@ -425,6 +429,40 @@ def show_tenant_tables(db: Path, truth: object) -> None:
             (f"{SCHEMA}.{name}", landed, expected, "OK" if landed == expected else "MISMATCH")
         )
     table(["table", "rows", "sandbox truth", "match"], rows, "Roles, organizations, apps:")
+
+
+FAILED_LOGINS = ("f", "fp", "fu")
+
+
+def show_daily_events(db: Path, truth: object) -> None:
+    """Logins, signups and failed logins per day, from the warehouse's `logs` table."""
+    assert isinstance(truth, list)
+    expected: dict[str, list[int]] = {}
+    for event in truth:
+        day = expected.setdefault(str(event["date"])[:10], [0, 0, 0])
+        kind = event.get("type")
+        day[0] += kind == "s"
+        day[1] += kind == "ss"
+        day[2] += kind in FAILED_LOGINS
+    (rows,) = duck(
+        db,
+        f"""SELECT strftime(CAST(date AS TIMESTAMP), '%Y-%m-%d') AS day,
+                   count(*) FILTER (WHERE type = 's') AS logins,
+                   count(*) FILTER (WHERE type = 'ss') AS signups,
+                   count(*) FILTER (WHERE type IN ('f', 'fp', 'fu')) AS failed_logins,
+                   count(*) AS events
+            FROM {SCHEMA}.logs GROUP BY 1 ORDER BY 1""",
+    )
+    landed = {r[0]: [r[1], r[2], r[3]] for r in rows}
+    table(
+        ["day", "logins", "signups", "failed logins", "events", "match"],
+        [(*r, "OK" if landed[r[0]] == expected.get(r[0]) else "MISMATCH") for r in rows],
+        f"Logins, signups and failed logins per day ({SCHEMA}.logs):",
+    )
+    if set(landed) != set(expected):
+        print(
+            f"  MISMATCH: days in the sandbox {sorted(expected)}, in the warehouse {sorted(landed)}"
+        )
 
 
 def show_incremental(

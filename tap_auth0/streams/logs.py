@@ -152,6 +152,10 @@ class LogsStream(Auth0Stream):
                 return None  # first run with start_date: an event dated before it
         if not self.settings.logs_include_details:
             row.pop("details", None)
+        scope = row.get("scope")
+        if isinstance(scope, str):
+            # One column type for warehouses: Auth0 sends a string or an array.
+            row["scope"] = scope.split()
         row["type_name"] = type_name(row.get("type"))
         # The bookmark's date, to tell a retention gap on the next run.
         self.get_context_state(context)["bookmark_date"] = row.get("date")

@@ -75,6 +75,7 @@ def test_type_name_and_details(requests_mock):
         for r in rows
     ]
     assert rows[-1]["type_name"] is None and all("details" in r for r in rows)
+    assert [r["scope"] for r in rows[:2]] == [["openid", "profile"], ["openid", "email"]]
     no_details = run(requests_mock, tenant, config={**CONFIG, "logs_include_details": False})
     assert all("details" not in r for r in records(no_details, "logs"))
 
