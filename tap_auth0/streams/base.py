@@ -95,7 +95,6 @@ class Auth0Stream(StreamHooks):
     activate_version: t.ClassVar[bool] = True
     # Hand a parent on only after its children were emitted (bookmark safety).
     hold_parents: t.ClassVar[bool] = False
-    schema_file: t.ClassVar[str | None] = None
 
     # Auth0's JSON is already JSON-typed and the schemas allow extra keys: per-record
     # conformance would cost more than the rest of the output path and change nothing
@@ -116,7 +115,7 @@ class Auth0Stream(StreamHooks):
         self.skips = skips
         schema = getattr(type(self), "schema", None)
         if not isinstance(schema, dict):
-            schema = load_schema(self.schema_file or self.name)
+            schema = load_schema(self.name)
         super().__init__(tap, schema=schema)
         self._counter: t.Any = None
         self.emitted = 0
