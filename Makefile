@@ -8,7 +8,7 @@
 #   make test      lint, then pytest: unit, sandbox and end-to-end (Meltano) tests
 #   make demo      sandbox -> tap-auth0 -> Meltano -> DuckDB, full + incremental run
 #   make bench     scripts/bench.py
-#   make settings-docs  rewrite meltano.yml settings and the README table from --about
+#   make settings-docs  rewrite meltano.yml settings, the README table and plugin/ from --about
 #   make clean     remove venvs, Meltano plugins/state, outputs and caches
 
 SHELL := /bin/bash
