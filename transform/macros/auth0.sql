@@ -1,0 +1,90 @@
+{#-
+  Helpers for the staging models. Tables land from target-duckdb (nested values as JSON) and
+  target-postgres (objects as jsonb, arrays of objects as jsonb[], arrays of strings as
+  text[]); the dispatched macros below hide the difference.
+-#}
+
+{#- The landed table, or none when that stream was never extracted (e.g. opt-in streams). -#}
+{% macro auth0_relation(name) %}
+  {%- set src = source('auth0', name) -%}
+  {%- if not execute -%}
+    {{ return(none) }}
+  {%- endif -%}
+  {{ return(adapter.get_relation(database=src.database, schema=src.schema, identifier=src.identifier)) }}
+{% endmacro %}
+
+{#-
+  select <expr> as <name>, ... from the landed table; when the stream was not extracted, the
+  same columns, all null, and no rows. columns: [[name, type, expression], ...].
+-#}
+{% macro auth0_staging(name, columns) %}
+  {%- set rel = auth0_relation(name) -%}
+select
+  {%- for c in columns %}
+    cast({{ c[2] if rel is not none else 'null' }} as {{ c[1] }}) as {{ c[0] }}{{ "," if not loop.last }}
+  {%- endfor %}
+  {%- if rel is not none %}
+from {{ rel }}
+  {%- else %}
+where 1 = 0  {#- stream `{{ name }}` not extracted -#}
+  {%- endif %}
+{% endmacro %}
+
+{#- Whether a stream was extracted (its table exists). -#}
+{% macro auth0_extracted(name) %}
+  {{ return(auth0_relation(name) is not none) }}
+{% endmacro %}
+
+{#- Text of key `key` of a JSON object column. -#}
+{% macro auth0_json_text(column, key) %}
+  {{ return(adapter.dispatch('auth0_json_text')(column, key)) }}
+{% endmacro %}
+{% macro default__auth0_json_text(column, key) -%}
+  ({{ column }} ->> '{{ key }}')
+{%- endmacro %}
+{% macro duckdb__auth0_json_text(column, key) -%}
+  json_extract_string({{ column }}, '$.{{ key }}')
+{%- endmacro %}
+
+{#- Length of an array of objects (DuckDB: JSON array; PostgreSQL: jsonb[]). -#}
+{% macro auth0_array_length(column) %}
+  {{ return(adapter.dispatch('auth0_array_length')(column)) }}
+{% endmacro %}
+{% macro default__auth0_array_length(column) -%}
+  coalesce(cardinality({{ column }}), 0)
+{%- endmacro %}
+{% macro duckdb__auth0_array_length(column) -%}
+  coalesce(json_array_length({{ column }}), 0)
+{%- endmacro %}
+
+{#- Text of key `key` of element `index` (0-based expression) of an array of objects. -#}
+{% macro auth0_array_item_text(column, index, key) %}
+  {{ return(adapter.dispatch('auth0_array_item_text')(column, index, key)) }}
+{% endmacro %}
+{% macro default__auth0_array_item_text(column, index, key) -%}
+  (({{ column }})[({{ index }}) + 1] ->> '{{ key }}')
+{%- endmacro %}
+{% macro duckdb__auth0_array_item_text(column, index, key) -%}
+  json_extract_string({{ column }}, '$[' || cast({{ index }} as varchar) || '].{{ key }}')
+{%- endmacro %}
+
+{#- As a select-list item: one row per index 0 .. n-1 (a set-returning expression). -#}
+{% macro auth0_index_series(n) %}
+  {{ return(adapter.dispatch('auth0_index_series')(n)) }}
+{% endmacro %}
+{% macro default__auth0_index_series(n) -%}
+  generate_series(0, ({{ n }}) - 1)
+{%- endmacro %}
+{% macro duckdb__auth0_index_series(n) -%}
+  unnest(range(cast({{ n }} as bigint)))
+{%- endmacro %}
+
+{#- A timestamp's UTC calendar day (landed timestamps are UTC without a zone). -#}
+{% macro auth0_day(column) -%}
+  cast({{ column }} as date)
+{%- endmacro %}
+
+{#- First day of a timestamp's month, as a date. -#}
+{% macro auth0_month(column) -%}
+  cast({{ dbt.date_trunc('month', column) }} as date)
+{%- endmacro %}

@@ -1,0 +1,7 @@
+-- `organization_member_roles`: typed and renamed.
+{{ auth0_staging('organization_member_roles', [
+    ['organization_id', dbt.type_string(), '"organization_id"'],
+    ['role_id', dbt.type_string(), '"role_id"'],
+    ['role_name', dbt.type_string(), '"role_name"'],
+    ['user_id', dbt.type_string(), '"user_id"']
+]) }}

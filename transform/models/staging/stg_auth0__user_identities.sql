@@ -1,0 +1,33 @@
+-- `users.identities` flattened: one row per user and linked identity (index 0 is the
+-- primary identity).
+{%- set rel = auth0_relation('users') %}
+{%- if rel is not none %}
+with indexed as (
+    select
+        "user_id" as user_id,
+        "identities" as identities,
+        {{ auth0_index_series(auth0_array_length('"identities"')) }} as identity_index
+    from {{ rel }}
+    where {{ auth0_array_length('"identities"') }} > 0
+)
+
+select
+    cast(user_id as {{ dbt.type_string() }}) as user_id,
+    cast(identity_index as {{ dbt.type_bigint() }}) as identity_index,
+    cast({{ auth0_array_item_text('identities', 'identity_index', 'connection') }} as {{ dbt.type_string() }}) as connection,
+    cast({{ auth0_array_item_text('identities', 'identity_index', 'provider') }} as {{ dbt.type_string() }}) as provider,
+    cast({{ auth0_array_item_text('identities', 'identity_index', 'user_id') }} as {{ dbt.type_string() }}) as identity_user_id,
+    cast({{ auth0_array_item_text('identities', 'identity_index', 'isSocial') }} as {{ dbt.type_boolean() }}) as is_social,
+    identity_index = 0 as is_primary
+from indexed
+{%- else %}
+select
+    cast(null as {{ dbt.type_string() }}) as user_id,
+    cast(null as {{ dbt.type_bigint() }}) as identity_index,
+    cast(null as {{ dbt.type_string() }}) as connection,
+    cast(null as {{ dbt.type_string() }}) as provider,
+    cast(null as {{ dbt.type_string() }}) as identity_user_id,
+    cast(null as {{ dbt.type_boolean() }}) as is_social,
+    cast(null as {{ dbt.type_boolean() }}) as is_primary
+where 1 = 0
+{%- endif %}
