@@ -2,12 +2,15 @@
 """End-to-end demo: local Auth0 sandbox -> tap-auth0 -> Meltano -> DuckDB.
 
 1. starts ``tap-auth0-sandbox`` (a local Auth0-compatible tenant) on a free port,
-2. ``meltano run tap-auth0 target-duckdb`` (full extraction, client-credentials auth),
+2. ``meltano run tap-auth0 target-duckdb dbt-duckdb:build`` (full extraction,
+   client-credentials auth, then the dbt models in transform/ and their tests),
 3. prints what landed and compares it with the sandbox's ground truth,
 4. updates a few users and creates two through the sandbox admin API,
 5. runs again: Meltano hands the tap its saved state, so only changed/new users
-   (plus the tap's look-back window) are extracted,
-6. prints the comparison and the elapsed time, and stops the sandbox.
+   (plus the tap's look-back window) are extracted, and dbt rebuilds the marts,
+6. prints a few rows of each mart and each mart's figures against the sandbox's truth,
+   writes ``output/auth0-report.html`` (scripts/report.py), prints the elapsed time, and
+   stops the sandbox.
 
 Run with the tap venv's Python (``make demo`` does): Meltano is called from
 ``.venv-meltano`` (``make meltano`` installs it and the plugins).
@@ -31,11 +34,17 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "scripts"))
+import marts_truth  # noqa: E402
+import report  # noqa: E402
+
 MELTANO = ROOT / ".venv-meltano" / "bin" / "meltano"
 DUCK_PY = ROOT / ".meltano" / "loaders" / "target-duckdb" / "venv" / "bin" / "python"
 DBQUERY = ROOT / "scripts" / "dbquery.py"
 STATE_ID = "dev:tap-auth0-to-target-duckdb"
 SCHEMA = "auth0"
+MARTS_SCHEMA = "analytics"
+DBT_BUILD = "dbt-duckdb:build"
 ACCESS_TOKEN = "demo-static-token"
 CLIENT_ID = "demo-client-id"
 CLIENT_SECRET = "demo-client-secret"
@@ -157,7 +166,7 @@ def meltano_env(base_url: str, duckdb_path: Path) -> dict[str, str]:
     env = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith(("TAP_AUTH0_", "TARGET_DUCKDB_", "MELTANO_"))
+        if not k.startswith(("TAP_AUTH0_", "TARGET_DUCKDB_", "MELTANO_", "DBT_"))
         or k == "MELTANO_DATABASE_URI"
     }
     env.update(
@@ -217,6 +226,23 @@ def duck(path: Path, *sql: str) -> list[list[list]]:
     return [r["rows"] for r in json.loads(out.stdout)]
 
 
+def duck_dicts(path: Path, *sql: str) -> list[list[dict]]:
+    """As ``duck``, rows as dicts."""
+    out = subprocess.run(
+        [str(DUCK_PY), str(DBQUERY), "duckdb", str(path)],
+        input=json.dumps(list(sql)),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if out.returncode != 0:
+        raise SystemExit(f"DuckDB query failed:\n{out.stderr}")
+    return [
+        [dict(zip(r["columns"], row, strict=True)) for row in r["rows"]]
+        for r in json.loads(out.stdout)
+    ]
+
+
 def snapshot(path: Path) -> dict[str, tuple[str, str]]:
     """user_id -> (_sdc_batched_at of users row, of user_detail row)."""
     users, details = duck(
@@ -264,11 +290,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  tap auth: client credentials ({CLIENT_ID} / ***) -> {base_url}/oauth/token")
         env = meltano_env(base_url, db)
 
-        heading("2. Run 1: meltano run tap-auth0 target-duckdb (full)")
+        heading(f"2. Run 1: meltano run tap-auth0 target-duckdb {DBT_BUILD} (full)")
         log1 = args.output / "demo-run1.log"
         # --full-refresh: ignore any state left by an earlier demo in the Meltano systemdb.
-        t1 = meltano(["run", "--full-refresh", "tap-auth0", "target-duckdb"], env, log1)
-        print(f"  done in {t1:.1f}s (log: {log1})")
+        t1 = meltano(["run", "--full-refresh", "tap-auth0", "target-duckdb", DBT_BUILD], env, log1)
+        print(f"  done in {t1:.1f}s (log: {log1}); {dbt_summary(log1)}")
         show_landed(db, truth, record_counts(log1))
         show_tenant_tables(db, sandbox.admin("GET", "tenant-truth"))
         show_daily_events(db, sandbox.admin("GET", "logs-truth"))
@@ -295,11 +321,11 @@ def main(argv: list[str] | None = None) -> int:
             [("updated", u) for u in touched_ids] + [("created", u) for u in created_ids],
         )
 
-        heading("4. Run 2: meltano run tap-auth0 target-duckdb (incremental)")
+        heading(f"4. Run 2: meltano run tap-auth0 target-duckdb {DBT_BUILD} (incremental)")
         print(f"  state from run 1 ({STATE_ID}): users.updated_at bookmark = {state1}")
         log2 = args.output / "demo-run2.log"
-        t2 = meltano(["run", "tap-auth0", "target-duckdb"], env, log2)
-        print(f"  done in {t2:.1f}s (log: {log2})")
+        t2 = meltano(["run", "tap-auth0", "target-duckdb", DBT_BUILD], env, log2)
+        print(f"  done in {t2:.1f}s (log: {log2}); {dbt_summary(log2)}")
         after = snapshot(db)
         show_incremental(
             db,
@@ -314,6 +340,20 @@ def main(argv: list[str] | None = None) -> int:
         )
         print(f"\n  bookmark now: {bookmark(env)}")
 
+        heading(f"5. dbt marts ({MARTS_SCHEMA} schema) against the sandbox")
+        show_marts(db)
+        ok = show_marts_vs_truth(
+            db,
+            sandbox.admin("GET", "truth"),
+            sandbox.admin("GET", "tenant-truth"),
+            sandbox.admin("GET", "logs-truth"),
+        )
+        out = args.output / "auth0-report.html"
+        report.write_report("duckdb", str(db), out, MARTS_SCHEMA)
+        print(f"\n  report written: {out} ({out.stat().st_size:,} bytes, self-contained)")
+        if not ok:
+            print("  MISMATCH between the marts and the sandbox's truth (see above)")
+
         heading("Done")
         stats = sandbox.admin("GET", "stats")
         if isinstance(stats, dict):
@@ -324,6 +364,75 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         sandbox.stop()
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def dbt_summary(log: Path) -> str:
+    """dbt's closing line (``Done. PASS=… WARN=… ERROR=…``) from a meltano run log."""
+    found = re.findall(r"Done\. (PASS=\d+ WARN=\d+ ERROR=\d+ SKIP=\d+)", log.read_text())
+    return f"dbt build: {found[-1]}" if found else "dbt build: no summary in the log"
+
+
+# Mart -> (columns printed, ORDER BY).
+MART_SAMPLES = {
+    "auth0_users": (
+        "user_id, primary_connection, identity_count, email_domain, logins_count, is_blocked,"
+        " roles_count, organizations_count, is_mfa_enrolled",
+        "roles_count DESC, organizations_count DESC, user_id",
+    ),
+    "auth0_user_roles": ("user_id, role_name, source", "user_id, role_name, source"),
+    "auth0_daily_activity": (
+        "activity_date, logins, signups, failed_logins, users_logging_in, stats_logins,"
+        " stats_signups",
+        "activity_date",
+    ),
+    "auth0_app_daily_logins": (
+        "activity_date, app_name, app_type, logins, failed_logins, users_logging_in",
+        "activity_date DESC, logins DESC",
+    ),
+    "auth0_monthly_active_users": (
+        "month_start, monthly_active_users, logins, signups, auth0_active_users_30d",
+        "month_start",
+    ),
+}
+
+
+def show_marts(db: Path, limit: int = 5) -> None:
+    names = list(MART_SAMPLES)
+    results = duck(
+        db,
+        *(
+            f"SELECT {cols} FROM {MARTS_SCHEMA}.{name} ORDER BY {order} LIMIT {limit}"
+            for name, (cols, order) in MART_SAMPLES.items()
+        ),
+    )
+    for name, rows in zip(names, results, strict=True):
+        headers = [c.strip() for c in MART_SAMPLES[name][0].split(",")]
+        table(headers, rows, f"{MARTS_SCHEMA}.{name} (first {limit} rows):")
+
+
+def show_marts_vs_truth(db: Path, users: object, tenant: object, logs: object) -> bool:
+    """Each mart's rows and figures against what the sandbox's truth implies."""
+    assert isinstance(users, list) and isinstance(tenant, dict) and isinstance(logs, list)
+    queries = marts_truth.sql(MARTS_SCHEMA)
+    results = dict(zip(queries, duck_dicts(db, *queries.values()), strict=True))
+    want = marts_truth.expected(users, tenant, logs)
+    got = marts_truth.landed(results)
+    rows = marts_truth.compare(got, want)
+    table(["mart", "rows", "sandbox truth implies", "figures"], rows, "Marts vs the sandbox:")
+    days = want["auth0_daily_activity"]["days"]
+    busiest = max(days, key=lambda d: days[d][0]) if days else None
+    if busiest:
+        w, g = days[busiest], got["auth0_daily_activity"]["days"].get(busiest)
+        print(
+            f"\n  e.g. {busiest}: logins/signups/failed/users {g} in the mart,"
+            f" {w} in the sandbox's logs"
+        )
+    mfa = got["auth0_users"]["mfa_enrolled"]
+    print(
+        f"  MFA enrolled: {mfa} users in the mart, {want['auth0_users']['mfa_enrolled']}"
+        " in the sandbox"
+    )
+    return all(r[3] == "OK" for r in rows)
 
 
 def bookmark(env: dict[str, str]) -> str | None:

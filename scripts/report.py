@@ -1,0 +1,263 @@
+#!/usr/bin/env python3
+"""Auth0 report: one self-contained HTML page (inline SVG, no scripts, no network) drawn
+from the dbt marts (transform/, README "Analytics (dbt)").
+
+    python scripts/report.py --duckdb output/demo.duckdb [--out output/auth0-report.html]
+    python scripts/report.py --postgres postgresql://user@host/db [--schema analytics]
+
+Charts: daily logins, signups and failed logins (auth0_daily_activity), users by primary
+connection and MFA adoption (auth0_users), users per role (auth0_user_roles). Every bar
+carries its figure in ``data-chart``/``data-label``/``data-series``/``data-value``
+attributes, so a test can read the page back and compare it with the marts.
+
+The marts are read with a loader plugin's interpreter (scripts/dbquery.py), which has the
+database driver; this script itself needs only the standard library.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from datetime import datetime, timezone
+from html import escape
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+DBQUERY = ROOT / "scripts" / "dbquery.py"
+DRIVER_PY = {
+    "duckdb": ROOT / ".meltano" / "utilities" / "dbt-duckdb" / "venv" / "bin" / "python",
+    "postgres": ROOT / ".meltano" / "loaders" / "target-postgres" / "venv" / "bin" / "python",
+}
+SERIES = (("logins", "#2f6fdb"), ("signups", "#2f9e44"), ("failed_logins", "#d9480f"))
+MFA_LABELS = {True: "enrolled", False: "not enrolled", None: "unknown (stream not extracted)"}
+
+
+# -- figures from the marts -------------------------------------------------------------
+def queries(schema: str) -> dict[str, str]:
+    """The report's figures, one SQL statement each (the test runs the same ones)."""
+    s = schema
+    return {
+        "daily": f"""SELECT CAST(activity_date AS VARCHAR(10)) AS label, logins, signups,
+                         failed_logins, users_logging_in
+                  FROM {s}.auth0_daily_activity ORDER BY activity_date""",
+        "connections": f"""SELECT coalesce(primary_connection, '(none)') AS label,
+                               count(*) AS users
+                        FROM {s}.auth0_users GROUP BY 1 ORDER BY 2 DESC, 1""",
+        "roles": f"""SELECT role_name AS label, count(DISTINCT user_id) AS users
+                  FROM {s}.auth0_user_roles GROUP BY 1 ORDER BY 2 DESC, 1""",
+        "mfa": f"""SELECT is_mfa_enrolled AS enrolled, count(*) AS users
+                FROM {s}.auth0_users GROUP BY 1 ORDER BY 1""",
+        "totals": f"""SELECT count(*) AS users,
+                          count(CASE WHEN is_blocked THEN 1 END) AS blocked,
+                          count(CASE WHEN last_login_at IS NOT NULL THEN 1 END) AS logged_in
+                   FROM {s}.auth0_users""",
+        "monthly": f"""SELECT CAST(month_start AS VARCHAR(10)) AS label, monthly_active_users
+                    FROM {s}.auth0_monthly_active_users ORDER BY month_start""",
+        "apps": f"""SELECT app_name AS label, sum(logins) AS logins
+                 FROM {s}.auth0_app_daily_logins GROUP BY 1 ORDER BY 2 DESC, 1""",
+    }
+
+
+def run_sql(kind: str, target: str, statements: list[str]) -> list[list[dict[str, Any]]]:
+    py = DRIVER_PY[kind]
+    if not py.exists():
+        raise SystemExit(f"{py} not found: run `make meltano` first")
+    proc = subprocess.run(
+        [str(py), str(DBQUERY), kind, target],
+        input=json.dumps(statements),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    if proc.returncode != 0:
+        raise SystemExit(f"reading the marts failed:\n{proc.stderr}")
+    return [
+        [dict(zip(r["columns"], row, strict=True)) for row in r["rows"]]
+        for r in json.loads(proc.stdout)
+    ]
+
+
+def figures(kind: str, target: str, schema: str = "analytics") -> dict[str, Any]:
+    q = queries(schema)
+    results = dict(zip(q, run_sql(kind, target, list(q.values())), strict=True))
+    return {
+        "daily": [{k: _num(v) for k, v in r.items()} for r in results["daily"]],
+        "connections": [(r["label"], int(r["users"])) for r in results["connections"]],
+        "roles": [(r["label"], int(r["users"])) for r in results["roles"]],
+        "mfa": [(MFA_LABELS[_bool(r["enrolled"])], int(r["users"])) for r in results["mfa"]],
+        "totals": {k: int(v) for k, v in results["totals"][0].items()},
+        "monthly": [(r["label"], int(r["monthly_active_users"])) for r in results["monthly"]],
+        "apps": [(r["label"], int(r["logins"])) for r in results["apps"]],
+    }
+
+
+def _num(v: Any) -> Any:
+    return int(v) if isinstance(v, (int, float)) or (isinstance(v, str) and v.isdigit()) else v
+
+
+def _bool(v: Any) -> bool | None:
+    return None if v is None else v in (True, "true", "True", 1, "t")
+
+
+# -- SVG --------------------------------------------------------------------------------
+def _bar_attrs(chart: str, label: str, series: str, value: int) -> str:
+    return (
+        f'data-chart="{escape(chart)}" data-label="{escape(label)}" '
+        f'data-series="{escape(series)}" data-value="{value}"'
+    )
+
+
+def daily_chart(rows: list[dict[str, Any]]) -> str:
+    """Grouped bars per day: logins, signups, failed logins."""
+    if not rows:
+        return "<p>No log events.</p>"
+    group_w, bar_w, h, top, bottom, left = 66, 18, 240, 20, 40, 44
+    width = left + group_w * len(rows) + 10
+    peak = max(max(int(r[s]) for s, _ in SERIES) for r in rows) or 1
+    scale = (h - top - bottom) / peak
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{h}" '
+        f'role="img" aria-label="Daily logins, signups and failed logins">'
+    ]
+    for tick in (0, peak // 2, peak):
+        y = h - bottom - tick * scale
+        parts.append(
+            f'<line x1="{left}" x2="{width}" y1="{y:.1f}" y2="{y:.1f}" stroke="#ddd"/>'
+            f'<text x="{left - 4}" y="{y + 4:.1f}" text-anchor="end" font-size="10">{tick}</text>'
+        )
+    for i, r in enumerate(rows):
+        x0 = left + i * group_w + 6
+        for j, (series, color) in enumerate(SERIES):
+            v = int(r[series])
+            bh = v * scale
+            x = x0 + j * bar_w
+            parts.append(
+                f'<rect x="{x}" y="{h - bottom - bh:.1f}" width="{bar_w - 2}" height="{bh:.1f}" '
+                f'fill="{color}" {_bar_attrs("daily", r["label"], series, v)}>'
+                f"<title>{escape(r['label'])} {series}: {v}</title></rect>"
+            )
+        parts.append(
+            f'<text x="{x0 + 1.5 * bar_w:.0f}" y="{h - bottom + 14}" text-anchor="middle" '
+            f'font-size="10">{escape(r["label"][5:])}</text>'
+        )
+    lx = left
+    for series, color in SERIES:
+        parts.append(
+            f'<rect x="{lx}" y="{h - 14}" width="10" height="10" fill="{color}"/>'
+            f'<text x="{lx + 14}" y="{h - 5}" font-size="11">{series.replace("_", " ")}</text>'
+        )
+        lx += 110
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def hbar_chart(chart: str, rows: list[tuple[str, int]], color: str, series: str) -> str:
+    """Horizontal bars, one per label."""
+    if not rows:
+        return "<p>No data.</p>"
+    row_h, label_w, bar_max, pad = 22, 230, 360, 60
+    h = row_h * len(rows) + 10
+    peak = max(v for _, v in rows) or 1
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{label_w + bar_max + pad}" '
+        f'height="{h}" role="img" aria-label="{escape(chart)}">'
+    ]
+    for i, (label, v) in enumerate(rows):
+        y = 5 + i * row_h
+        w = v / peak * bar_max
+        parts.append(
+            f'<text x="{label_w - 6}" y="{y + 14}" text-anchor="end" font-size="12">'
+            f"{escape(label)}</text>"
+            f'<rect x="{label_w}" y="{y + 2}" width="{w:.1f}" height="{row_h - 6}" '
+            f'fill="{color}" {_bar_attrs(chart, label, series, v)}>'
+            f"<title>{escape(label)}: {v}</title></rect>"
+            f'<text x="{label_w + w + 4:.1f}" y="{y + 14}" font-size="11">{v}</text>'
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def render(fig: dict[str, Any], source: str) -> str:
+    t = fig["totals"]
+    mau = fig["monthly"][-1] if fig["monthly"] else ("-", 0)
+    enrolled = dict(fig["mfa"]).get(MFA_LABELS[True])
+    mfa_share = f"{enrolled / t['users']:.0%}" if enrolled is not None and t["users"] else "n/a"
+    kpis = [
+        ("users", t["users"]),
+        ("blocked", t["blocked"]),
+        ("ever logged in", t["logged_in"]),
+        (f"monthly active ({mau[0][:7]})", mau[1]),
+        ("MFA enrolled", mfa_share),
+    ]
+    generated = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    kpi_html = "".join(
+        f'<div class="kpi"><b data-kpi="{escape(k)}">{escape(str(v))}</b><span>{escape(k)}</span>'
+        "</div>"
+        for k, v in kpis
+    )
+    sections = [
+        ("Daily logins, signups and failed logins", daily_chart(fig["daily"]),
+         "auth0_daily_activity: logins (type s), signups (ss), failed logins (f, fp, fu)."),
+        ("Users by primary connection",
+         hbar_chart("connections", fig["connections"], "#5f3dc4", "users"),
+         "auth0_users.primary_connection: the connection of each user's first identity."),
+        ("Role distribution", hbar_chart("roles", fig["roles"], "#0b7285", "users"),
+         "auth0_user_roles: distinct users holding each role, directly or via an organization."),
+        ("MFA adoption", hbar_chart("mfa", fig["mfa"], "#e67700", "users"),
+         "auth0_users.is_mfa_enrolled: a confirmed authentication method other than a password"
+         " (needs the opt-in user_authentication_methods stream)."),
+        ("Logins per application", hbar_chart("apps", fig["apps"], "#364fc7", "logins"),
+         "auth0_app_daily_logins, summed over the days."),
+    ]  # fmt: skip
+    body = "".join(
+        f"<section><h2>{escape(title)}</h2>{svg}<p class=note>{escape(note)}</p></section>"
+        for title, svg, note in sections
+    )
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<title>Auth0 report</title>
+<style>
+body {{ font: 14px system-ui, sans-serif; margin: 2em auto; max-width: 1000px; color: #222; }}
+h1 {{ margin-bottom: 0; }} h2 {{ font-size: 1.1em; margin-top: 2em; }}
+.sub, .note {{ color: #666; font-size: 12px; }}
+.kpis {{ display: flex; gap: 1em; flex-wrap: wrap; margin: 1.5em 0; }}
+.kpi {{ border: 1px solid #ddd; border-radius: 6px; padding: .6em 1em; min-width: 120px; }}
+.kpi b {{ display: block; font-size: 1.6em; }} .kpi span {{ color: #666; font-size: 12px; }}
+</style></head>
+<body>
+<h1>Auth0 report</h1>
+<p class="sub">From the dbt marts in {escape(source)}; generated {generated}.</p>
+<div class="kpis">{kpi_html}</div>
+{body}
+</body></html>
+"""
+
+
+def write_report(kind: str, target: str, out: Path, schema: str = "analytics") -> dict[str, Any]:
+    fig = figures(kind, target, schema)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    label = Path(target).name if kind == "duckdb" else f"PostgreSQL schema {schema}"
+    out.write_text(render(fig, f"{label} (schema {schema})" if kind == "duckdb" else label))
+    return fig
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    where = ap.add_mutually_exclusive_group(required=True)
+    where.add_argument("--duckdb", type=Path, help="DuckDB file with the marts")
+    where.add_argument("--postgres", help="PostgreSQL URI")
+    ap.add_argument("--schema", default="analytics", help="schema of the marts (analytics)")
+    ap.add_argument("--out", type=Path, default=ROOT / "output" / "auth0-report.html")
+    args = ap.parse_args(argv)
+    kind, target = ("duckdb", str(args.duckdb)) if args.duckdb else ("postgres", args.postgres)
+    write_report(kind, target, args.out, args.schema)
+    print(f"report written: {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
