@@ -356,7 +356,7 @@ ROWS: list[Bad] = [
         "any of: read:users,read:current_user,read:user_idp_tokens); grant the application "
         "the read:users scope on the Management API",
         3,
-        fresh=lambda sb: sb.configure(scopes="read:connections"),
+        fresh=lambda sb: sb.configure(scopes="openid"),
     ),
     Bad(
         "expired-static-token",
