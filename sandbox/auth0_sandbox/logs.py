@@ -136,6 +136,14 @@ def day_of(ms: int) -> int:
     return ms - ms % DAY_MS
 
 
+def _arrival(log_id: str) -> str | None:
+    """The arrival time a log id carries ("900" + yyyymmddhhmmss + microseconds), ISO-ms."""
+    if len(log_id) < 23 or not log_id.isdigit() or not log_id.startswith("900"):
+        return None
+    t = log_id[3:23]
+    return f"{t[0:4]}-{t[4:6]}-{t[6:8]}T{t[8:10]}:{t[10:12]}:{t[12:14]}.{t[14:17]}Z"
+
+
 class _Actors:
     """The tenant's real users, clients, connections, organizations and APIs to reference."""
 
@@ -472,6 +480,7 @@ class LogStore:
         self.by_id: dict[str, Doc] = {}
         self.version = 0  # bumped on every change (search caches key on it)
         self.max_dropped: str | None = None  # highest log_id ever dropped
+        self.expired_before: str | None = None  # latest retention cutoff applied (ISO-ms)
         self._min_date: str | None = None
         self._last_ingest_us = 0
         rng = random.Random(f"logs:{seed}")
@@ -574,6 +583,8 @@ class LogStore:
     def expire_before(self, cutoff: str) -> int:
         """Drop held events dated before ``cutoff`` (canonical ISO-ms); returns how many."""
         with self.lock:
+            if self.expired_before is None or cutoff > self.expired_before:
+                self.expired_before = cutoff
             if self._min_date is None or self._min_date >= cutoff:
                 return 0
             keep_ids, keep = [], []
@@ -609,11 +620,15 @@ class LogStore:
             return self.events[max(0, len(self.events) - take) :]
 
     def is_expired_checkpoint(self, from_id: str) -> bool:
-        """``from`` is older than the oldest held event and events after it were dropped."""
+        """``from`` points before the retention cutoff: events after it were dropped and the
+        time it carries (a log id holds its arrival time) is older than the cutoff."""
         with self.lock:
             if self.max_dropped is None or from_id >= self.max_dropped:
                 return False
-            return not self.ids or from_id < self.ids[0]
+            if self.ids and from_id >= self.ids[0]:
+                return False
+            arrived = _arrival(from_id)
+            return arrived is None or self.expired_before is None or arrived < self.expired_before
 
     def truth(self) -> list[Doc]:
         with self.lock:

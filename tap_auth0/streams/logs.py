@@ -34,11 +34,26 @@ def _date(record: Record) -> datetime | None:
 
 
 def _earliest_id(page: list[Record]) -> Record | None:
-    """The event to start a checkpoint walk from: the smallest `log_id` of a page of the
-    oldest events by date. Starting from the oldest *date* alone would skip events that
-    were read in earlier than it (ids follow arrival, not `date`)."""
+    """The smallest `log_id` of a page (a fallback start when ids cannot be built)."""
     with_ids = [r for r in page if isinstance(r.get("log_id"), str)]
     return min(with_ids, key=lambda r: (len(r["log_id"]), r["log_id"])) if with_ids else None
+
+
+def arrival_floor(when: datetime) -> str:
+    """A `from` below every event that arrived at or after `when`.
+
+    Auth0's log ids are "900", the arrival time (yyyymmddhhmmss and microseconds), then a
+    sequence: 56 digits in arrival order. An event arrives after it happens, so every event
+    dated at or after `when` has an id above this one: starting here misses none, whatever
+    the gap between `date` order and arrival order.
+    """
+    when = when.astimezone(timezone.utc)
+    head = f"900{when:%Y%m%d%H%M%S}{when.microsecond:06d}"
+    return head.ljust(56, "0")
+
+
+def _is_auth0_id(value: t.Any) -> bool:
+    return isinstance(value, str) and len(value) == 56 and value.isdigit() and value[:3] == "900"
 
 
 class LogsStream(Auth0Stream):
@@ -92,42 +107,51 @@ class LogsStream(Auth0Stream):
         # From the state only: the SDK's starting value falls back to `start_date`.
         bookmark = state.get("replication_key_value")
         oldest = self._search({})
+        held = sorted(d for d in (_date(r) for r in oldest) if d is not None)
         if bookmark:
             seen = parse_datetime(state.get("bookmark_date"), "state bookmark_date of 'logs'")
-            held = [d for d in (_date(r) for r in oldest) if d is not None]
-            if seen is not None and held and seen < min(held):
-                start = _earliest_id(oldest)
-                self._record_gap(state, str(bookmark), seen, start)
-                return (start["log_id"], start) if start else (None, None)
-            return str(bookmark), None
+            if seen is None or (held and seen >= held[0]):
+                return str(bookmark), None  # no gap: on from the last event read
+            self._record_gap(state, str(bookmark), seen, held[0] if held else None)
+            if not held:
+                return None, None  # Auth0 holds nothing: nothing to read
+            return self._start_at(held[0], oldest)
         start_date = self.settings.start_date
         if start_date is not None:
             self._not_before = start_date
             page = self._search({"q": f"date:[{iso_ms(start_date)} TO *]"})
-            start = _earliest_id(page)
-        else:
-            start = _earliest_id(oldest)
-        return (start["log_id"], start) if start else (None, None)
+            return self._start_at(start_date, page) if page else (None, None)
+        return self._start_at(held[0], oldest) if held else (None, None)
+
+    def _start_at(self, when: datetime, page: list[Record]) -> tuple[str | None, Record | None]:
+        """Start below every event dated at or after `when`. `page`: the oldest events
+        dated at or after it; where their ids are not Auth0's usual ones, start at the
+        earliest arrival among them instead."""
+        first = _earliest_id(page)
+        if first is None:
+            return None, None
+        if all(_is_auth0_id(r.get("log_id")) for r in page):
+            return arrival_floor(when), None
+        return first["log_id"], first
 
     def _record_gap(
-        self, state: dict[str, t.Any], bookmark: str, seen: datetime, start: Record | None
+        self, state: dict[str, t.Any], bookmark: str, seen: datetime, oldest: datetime | None
     ) -> None:
-        resumed = start.get("date") if start else None
+        held = iso_ms(oldest) if oldest else None
         self.logger.warning(
             "Retention gap in 'logs': Auth0 no longer holds the events after %s (log_id %s, "
-            "the last one read) and before %s (the oldest it still holds): they were deleted "
-            "before this run could read them. Going on from the oldest event still held; the "
-            "gap is recorded in the STATE under bookmarks.logs.retention_gaps",
+            "the last one read) and before %s: they were deleted before this run could read "
+            "them. Going on from the oldest event still held; the gap is recorded in the STATE "
+            "under bookmarks.logs.retention_gaps",
             iso_ms(seen),
             bookmark,
-            resumed or "now (Auth0 holds no events)",
+            f"{held} (the oldest it still holds)" if held else "now (it holds no events)",
         )
         gap = {
             "detected_at": iso_ms(datetime.now(timezone.utc)),
             "lost_after": iso_ms(seen),
             "lost_after_log_id": bookmark,
-            "resumed_at": resumed,
-            "resumed_at_log_id": start.get("log_id") if start else None,
+            "resumed_at": held,
         }
         state["retention_gaps"] = [*state.get("retention_gaps", []), gap][-KEPT_GAPS:]
         self.state_manager.is_flushed = False

@@ -16,7 +16,9 @@ T0 = datetime(2026, 11, 20, tzinfo=timezone.utc)
 
 
 def log_id(n: int) -> str:
-    return f"900{n:053d}"
+    """Auth0's shape: "900", the arrival time to the microsecond, then a sequence."""
+    arrived = T0 + timedelta(seconds=10 * n, milliseconds=5)
+    return f"900{arrived:%Y%m%d%H%M%S}{arrived.microsecond:06d}{n:033d}"
 
 
 def events(start: int, count: int, *, late_every: int = 0) -> list[dict]:
@@ -52,8 +54,8 @@ def test_every_event_once_in_log_id_order_late_arrivals_included(requests_mock):
     assert state["replication_key_value"] == log_id(2500)
     assert state["bookmark_date"] == tenant.logs[-1]["date"]
     checkpoint = [r for r in tenant.requests if "take=100" in r]
-    # The first event comes from the search; the other 2,499: 24 full pages and a short one.
-    assert len(checkpoint) == 25
+    # 25 full pages, then the empty page that says there is nothing newer.
+    assert len(checkpoint) == 26
 
     # New events arrive, some dated before the last event read: all of them, nothing else.
     tenant.logs += events(2501, 130, late_every=5)
@@ -92,7 +94,7 @@ def test_retention_gap_is_one_warning_and_recorded_in_state(requests_mock, caplo
     assert len(warnings) == 1
     assert events(50, 1)[0]["date"] in warnings[0] and events(80, 1)[0]["date"] in warnings[0]
     (gap,) = last_state(second)["bookmarks"]["logs"]["retention_gaps"]
-    assert gap["lost_after_log_id"] == log_id(50) and gap["resumed_at_log_id"] == log_id(80)
+    assert gap["lost_after_log_id"] == log_id(50) and gap["resumed_at"] == events(80, 1)[0]["date"]
 
 
 def test_no_gap_no_warning(requests_mock, caplog):
@@ -106,7 +108,7 @@ def test_no_gap_no_warning(requests_mock, caplog):
     assert "retention_gaps" not in last_state(second)["bookmarks"]["logs"]
 
 
-def test_start_date_first_run_starts_at_the_earliest_arrival_dated_after_it(requests_mock):
+def test_start_date_first_run_reads_every_event_dated_after_it(requests_mock):
     # Event 120 arrived 2 h late: dated before events 100..119, after the start date.
     tenant = Tenant(logs=events(1, 200, late_every=120))
     start = T0 + timedelta(seconds=10 * 100)
@@ -147,3 +149,16 @@ def test_nothing_new_is_one_empty_page_then_stop(requests_mock):
         f"from={log_id(100)}",
     ]
     assert last_state(second)["bookmarks"]["logs"]["replication_key_value"] == log_id(100)
+
+
+def test_start_below_every_arrival_after_a_time():
+    from tap_auth0.streams.logs import arrival_floor
+
+    floor = arrival_floor(T0 + timedelta(seconds=10 * 7))
+    assert len(floor) == 56 and log_id(6) < floor < log_id(7)
+
+
+def test_ids_of_another_shape_start_at_the_earliest_arrival_of_the_oldest_page(requests_mock):
+    tenant = Tenant(logs=[{**e, "log_id": f"{i:020d}"} for i, e in enumerate(events(1, 300), 1)])
+    got = [r["log_id"] for r in records(run(requests_mock, tenant), "logs")]
+    assert got == [e["log_id"] for e in tenant.logs]
