@@ -3,7 +3,8 @@ sandbox (users, roles, organizations, 3,000 log events) -> tap-auth0 -> Meltano 
 target-duckdb / target-postgres -> `dbt-duckdb:build` / `dbt-postgres:build` in the same
 `meltano run`.
 
-- Every dbt test passes (none warns), on both warehouses.
+- Every dbt test passes (none warns), on both warehouses. DuckDB runs twice: the incremental
+  run (a new user, new role members, new log events) writes into the file dbt wrote.
 - Each mart's rows and figures equal what the sandbox's truth implies (scripts/marts_truth.py:
   the same definitions, computed in Python from the truth).
 - DuckDB extracts every stream (Meltano's default selection includes the opt-in per-user
@@ -129,10 +130,25 @@ def duck(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
         meltano = MeltanoRunner(workdir, sb.base_url)
         target = dbt_paths(meltano, workdir, "dbt-duckdb")
         db = str(workdir / "e2e.duckdb")  # TAP_AUTH0_DUCKDB_PATH: the loader's and dbt's file
-        yield build(
+        first = build(
             sb, meltano, "target-duckdb", "dbt-duckdb",
             kind="duckdb", target=db, schema=MARTS_SCHEMA, dbt_target=target, mfa=True,
         )  # fmt: skip
+        check_build(first)
+        # Run 2, incremental, into the file dbt has just written (duckdb versions must agree):
+        # a new user, new direct role members, new log events.
+        sb.create_user(email="dbt.new@example.com", connection="Username-Password-Authentication")
+        role = sb.tenant_truth()["roles"][0]["id"]
+        sb.add_role_users(role, [u["user_id"] for u in sb.truth()[-5:]])
+        sb.append_logs(300, seed=9)
+        started = time.monotonic()
+        meltano("run", "tap-auth0", "target-duckdb", "dbt-duckdb:build")
+        first.seconds = time.monotonic() - started
+        first.run_results = json.loads((target / "run_results.json").read_text())
+        first.truth = marts_truth.expected(
+            sb.truth(), sb.tenant_truth(), sb.logs_truth(), mfa_extracted=True
+        )
+        yield first
 
 
 @pytest.fixture(scope="module")
@@ -200,6 +216,7 @@ def check_truth(built: Built) -> None:
 
 
 def test_duckdb_dbt_build_passes(duck: Built) -> None:
+    """Run 1 passed in the fixture; this is run 2's build."""
     check_build(duck)
 
 
