@@ -216,7 +216,8 @@ def record_counts(log: Path) -> dict[str, int]:
     return counts
 
 
-def duck(path: Path, *sql: str) -> list[list[list]]:
+def _query(path: Path, sql: tuple[str, ...]) -> list[dict]:
+    """Run statements on the DuckDB file with the loader's own duckdb (scripts/dbquery.py)."""
     out = subprocess.run(
         [str(DUCK_PY), str(DBQUERY), "duckdb", str(path)],
         input=json.dumps(list(sql)),
@@ -226,23 +227,17 @@ def duck(path: Path, *sql: str) -> list[list[list]]:
     )
     if out.returncode != 0:
         raise SystemExit(f"DuckDB query failed:\n{out.stderr}")
-    return [r["rows"] for r in json.loads(out.stdout)]
+    return json.loads(out.stdout)
+
+
+def duck(path: Path, *sql: str) -> list[list[list]]:
+    return [r["rows"] for r in _query(path, sql)]
 
 
 def duck_dicts(path: Path, *sql: str) -> list[list[dict]]:
     """As ``duck``, rows as dicts."""
-    out = subprocess.run(
-        [str(DUCK_PY), str(DBQUERY), "duckdb", str(path)],
-        input=json.dumps(list(sql)),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if out.returncode != 0:
-        raise SystemExit(f"DuckDB query failed:\n{out.stderr}")
     return [
-        [dict(zip(r["columns"], row, strict=True)) for row in r["rows"]]
-        for r in json.loads(out.stdout)
+        [dict(zip(r["columns"], row, strict=True)) for row in r["rows"]] for r in _query(path, sql)
     ]
 
 
