@@ -30,6 +30,9 @@ SMALL_BUCKET = 10
 DOCUMENTED_RATES = {2: 2.0, 5: 50 / 60, 10: 100 / 60, 20: 200 / 60, 40: 500 / 60, 50: 16.0}
 # On a 429 our estimate was too high, whatever produced it.
 BACKOFF_FACTOR = 0.85
+# ... but never below the slowest documented bucket's pace (50 a minute), or a storm of
+# 429s could shrink it until the scheduler all but stops.
+MIN_RATE = 0.5
 # Answers showing a full bucket while we were pacing mean the estimate is too low.
 SPEEDUP_FACTOR = 1.25
 MAX_RATE = 1000.0
@@ -150,7 +153,7 @@ class RateScheduler:
                 self._tokens = 0.0
                 self._tokens_at = now
                 if self.rate:
-                    self.rate *= BACKOFF_FACTOR
+                    self.rate = max(self.rate * BACKOFF_FACTOR, MIN_RATE)
                 self._samples.clear()
                 self._block_until_reset(now, parsed)
             self._cond.notify_all()
@@ -165,14 +168,9 @@ class RateScheduler:
             self.requests += 1
 
     def _learn(self, now: float, h: RateHeaders) -> None:
-        # Tokens the server had left, minus requests of ours it has not counted yet. Answers
-        # to concurrent requests arrive out of order, so an answer can carry an older, higher
-        # `remaining`: once the bucket is known, trust whichever count is lower.
-        counted = float(h.remaining) - self._inflight
-        if self._tokens is not None and self.capacity == h.limit:
-            counted = min(counted, self._current_tokens(now))
         self.capacity = h.limit
-        self._tokens = counted
+        # Tokens the server had left, minus requests of ours it has not counted yet.
+        self._tokens = float(h.remaining) - self._inflight
         self._tokens_at = now
         self._samples.append((now, h.remaining, self._completed, h.limit))
         while self._samples and now - self._samples[0][0] > RATE_WINDOW_SECONDS:
