@@ -6,7 +6,6 @@ one rate scheduler), because Auth0 rate-limits the tenant, not the stream.
 
 from __future__ import annotations
 
-import json
 import logging
 import random
 import re
@@ -15,6 +14,7 @@ import time
 import typing as t
 from urllib.parse import quote, urlsplit
 
+import msgspec
 import requests
 from requests.adapters import HTTPAdapter
 
@@ -50,6 +50,10 @@ _KNOWN_SECRETS: set[str] = set()
 SHORT_SECRET = 8
 _SSL_REASON = re.compile(r"\[SSL(?:: [A-Z_]+)?\] [^(]+")
 _EXPECTED_SCOPES = re.compile(r"expected (?:any of|all of)?:?\s*([\w:, ]+)", re.IGNORECASE)
+# Auth0 answers are UTF-8 JSON: msgspec decodes a page of users several times faster than the
+# stdlib (or simplejson, which `requests` prefers), into the same dicts, lists and scalars.
+# A module attribute so tests can run the same CLI with the stdlib decoder and compare bytes.
+decode_json: t.Callable[[bytes], t.Any] = msgspec.json.decode
 
 
 def redact_secrets(text: str, secrets: t.Iterable[str] | None = None) -> str:
@@ -388,8 +392,8 @@ class Auth0HTTP:
                 status=resp.status_code,
             )
         try:
-            return resp.json()
-        except (ValueError, json.JSONDecodeError):
+            return decode_json(resp.content)
+        except (ValueError, msgspec.DecodeError):
             raise Auth0APIError(
                 f"{what}: {self.host} sent malformed JSON ({len(resp.content)} bytes)",
                 status=resp.status_code,
