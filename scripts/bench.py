@@ -11,6 +11,8 @@ shared, noisy machine. Prints one Markdown table per part; `--quick` shrinks the
    it does not grow with the tenant) and the size of the final STATE.
 4. Roles and organizations (`--only rbac`, scripts/bench_rbac.py): requests per stream, 429s
    and bucket independence under the Enterprise and Essentials profiles.
+5. Users listing and record cost (`--only listing`, scripts/bench_listing.py): users/s against
+   each tier's limit; records per CPU-second, peak RSS and STATE size end to end.
 """
 
 from __future__ import annotations
@@ -309,7 +311,7 @@ def bench_export(n: int) -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller sizes, shorter runs")
-    parts = ["profiles", "output", "scale", "export", "rbac"]
+    parts = ["profiles", "output", "scale", "export", "rbac", "listing"]
     parser.add_argument("--only", choices=parts, default=None)
     args = parser.parse_args()
     out = io.StringIO()
@@ -329,6 +331,10 @@ def main() -> None:
         import bench_rbac  # scripts/bench_rbac.py
 
         sections += bench_rbac.sections(args.quick)
+    if args.only in (None, "listing"):
+        import bench_listing  # scripts/bench_listing.py
+
+        sections += bench_listing.sections(args.quick)
     for title, rows in sections:
         out.write(f"\n### {title}\n\n" + "\n".join(rows) + "\n")
     print(out.getvalue())

@@ -60,20 +60,45 @@ class StreamHooks(Stream):
             self._extracted_at = datetime.now(timezone.utc)
             self._extracted_count = 0
         self._extracted_count += 1
-        self._tap.write_message(
-            RecordMessage(
-                stream=self.name,
-                record=record,
-                version=self._stream_version,
-                time_extracted=self._extracted_at,
+        write_record = getattr(self._tap.message_writer, "write_record", None)
+        if write_record is not None:  # output.BufferedMsgSpecWriter: no message object
+            write_record(self.name, record, self._stream_version, self._extracted_at)
+        else:
+            self._tap.write_message(
+                RecordMessage(
+                    stream=self.name,
+                    record=record,
+                    version=self._stream_version,
+                    time_extracted=self._extracted_at,
+                )
             )
-        )
         self.state_manager.is_flushed = False
 
     def _increment_stream_state(self, latest_record: dict, *, context: t.Any = None) -> None:
         if self.bookmarks_frozen:
             return
+        if context is None and self._plain_sorted_bookmark():
+            value = latest_record.get(self.replication_key)  # type: ignore[arg-type]
+            if isinstance(value, str):
+                # What the SDK does for a sorted stream whose order is not checked (its
+                # to_json_compatible leaves a str as it is), without its per-record helper
+                # chain: the bookmark is the latest record's value.
+                state = self.get_context_state(None)
+                state["replication_key"] = self.replication_key
+                state["replication_key_value"] = value
+                return
         super()._increment_stream_state(latest_record, context=context)
+
+    def _plain_sorted_bookmark(self) -> bool:
+        """Whether the SDK would simply set the bookmark to each record's value: an
+        incremental, sorted, unpartitioned stream whose order the SDK does not check."""
+        return (
+            self.replication_method == "INCREMENTAL"
+            and bool(self.replication_key)
+            and self.is_sorted
+            and not self.check_sorted
+            and self.state_partitioning_keys is None
+        )
 
     # -- public names for private SDK members -------------------------------------------------
     def write_record(self, record: dict[str, t.Any]) -> None:

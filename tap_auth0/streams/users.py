@@ -26,7 +26,8 @@ def drop_idp_tokens(record: dict[str, t.Any]) -> dict[str, t.Any]:
     identities = record.get("identities")
     if isinstance(identities, list):
         for identity in identities:
-            if isinstance(identity, dict):
+            # Most identities hold no token: test before popping (this runs per user).
+            if isinstance(identity, dict) and not identity.keys().isdisjoint(IDP_TOKEN_KEYS):
                 for key in IDP_TOKEN_KEYS:
                     identity.pop(key, None)
     return record

@@ -1,0 +1,129 @@
+"""`make bench ARGS="--only listing"`: the `users` listing against each tier's limit, and what a
+record costs end to end.
+
+1. Listing at 150 ms latency under the sandbox's Enterprise, Essentials and free rate-limit
+   profiles: users/s measured at the server (Search Users answers over the middle of the run,
+   times users per answer), its share of the tier's sustained limit x 100 users per request,
+   and the 429 share; `max_concurrency` 8 (the default) beside 1, in the same run.
+2. End to end through the console script, no latency and no limit: records per CPU-second of
+   the tap process (start-up included, from wait4's rusage), peak RSS and the final STATE's
+   size, at 60,000 and 200,000 users; the export path at 200,000 for comparison.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+from auth0_sandbox import Sandbox, SandboxConfig
+from bench import CREDS, TAP, HighWaterMark, ServerCounter, catalog_selecting
+
+LISTING = "GET /api/v2/users"
+# sandbox profile, label, burst, sustained requests/s, users (a run of several seconds)
+PROFILES = [
+    ("enterprise", "Enterprise (50 burst, 16/s)", 50, 16.0, 12_000),
+    ("essentials", "Essentials Read Users (40 burst, 500/min)", 40, 500 / 60, 8_000),
+    ("free", "Free (2 burst, 2/s)", 2, 2.0, 3_000),
+]
+
+
+def run_measured(config: dict, catalog: dict) -> dict:
+    """The console script to completion: records, CPU seconds, peak RSS, final STATE."""
+    with tempfile.TemporaryDirectory() as tmp:
+        cfg, cat = Path(tmp, "config.json"), Path(tmp, "catalog.json")
+        cfg.write_text(json.dumps(config))
+        cat.write_text(json.dumps(catalog))
+        start = time.perf_counter()
+        proc = subprocess.Popen(
+            [TAP, "--config", str(cfg), "--catalog", str(cat)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            bufsize=1 << 16,
+        )
+        hwm = HighWaterMark(proc.pid)
+        records, last_state = 0, b""
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            if line.startswith(b'{"type":"RECORD"'):
+                records += 1
+            elif line.startswith(b'{"type":"STATE"'):
+                last_state = line
+        hwm.stop()
+        _, status, usage = os.wait4(proc.pid, 0)
+        elapsed = time.perf_counter() - start
+    if status != 0:
+        raise SystemExit(f"tap failed (status {status})")
+    state = json.loads(last_state)["value"] if last_state else {}
+    return {
+        "records": records,
+        "elapsed": elapsed,
+        "cpu": usage.ru_utime + usage.ru_stime,
+        "rss_mb": hwm.peak_kb / 1024,
+        "state_bytes": len(json.dumps(state, separators=(",", ":"))),
+    }
+
+
+def bench_listing_profiles(quick: bool) -> list[str]:
+    rows = [
+        "| profile | max_concurrency | users | elapsed s | users listed/s (steady) "
+        "| % of limit x 100 | 429s / requests |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for profile, label, burst, rate, users in PROFILES:
+        n = users // 3 if quick else users
+        with Sandbox(
+            SandboxConfig(users=n, seed=13, latency_ms=150, rate_limit_profile=profile, **CREDS)
+        ) as sb:
+            config = {"domain": sb.base_url, **CREDS, "page_size": 100}
+            catalog = catalog_selecting(config, {"users"})
+            for conc in (8, 1):
+                time.sleep(burst / rate + 0.5)  # a full bucket for each run
+                sb.reset_stats()
+                with ServerCounter(sb, LISTING) as counter:
+                    res = run_measured({**config, "max_concurrency": conc}, catalog)
+                assert res["records"] == n, f"{res['records']} of {n}"
+                stats = sb.stats()
+                requests = stats["by_endpoint"].get(LISTING, 0)
+                throttled = stats.get("rate_limited", 0)
+                per_request = n / max(requests - throttled, 1)
+                listed = counter.steady_rate() * per_request
+                rows.append(
+                    f"| {label} | {conc} | {n:,} | {res['elapsed']:.1f} | {listed:,.0f} "
+                    f"| {100 * listed / (rate * 100):.0f}% "
+                    f"| {throttled} / {requests} ({100 * throttled / max(requests, 1):.1f}%) |"
+                )
+                print(rows[-1], flush=True)
+    return rows
+
+
+def bench_record_cost(quick: bool) -> list[str]:
+    rows = [
+        "| users | mode | records | elapsed s | CPU s | records per CPU-second "
+        "| peak RSS MB | STATE bytes |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    sizes = [10_000, 30_000] if quick else [60_000, 200_000]
+    for n in sizes:
+        with Sandbox(SandboxConfig(users=n, seed=5, export_seconds=2.0, **CREDS)) as sb:
+            modes = ["search", "export"] if n == sizes[-1] else ["search"]
+            for mode in modes:
+                config = {"domain": sb.base_url, **CREDS, "users_extraction": mode}
+                res = run_measured(config, catalog_selecting(config, {"users"}))
+                assert res["records"] == n, f"{mode}: {res['records']} of {n}"
+                rows.append(
+                    f"| {n:,} | {mode} | {n:,} | {res['elapsed']:.1f} | {res['cpu']:.2f} "
+                    f"| {n / res['cpu']:,.0f} | {res['rss_mb']:.0f} | {res['state_bytes']} |"
+                )
+                print(rows[-1], flush=True)
+    return rows
+
+
+def sections(quick: bool) -> list[tuple[str, list[str]]]:
+    return [
+        ("Users listing, 150 ms latency", bench_listing_profiles(quick)),
+        ("Record cost end to end, no latency, no limit", bench_record_cost(quick)),
+    ]
