@@ -44,7 +44,7 @@ from tests.support.meltano import (
 )
 from tests.support.messages import parse
 from tests.support.postgres import sqlalchemy_url
-from tests.support.warehouse import js, query, ts
+from tests.support.warehouse import assert_tables_equal, js, query
 
 USERS, SEED = 300, 11
 MARKER = "SBXSECRET"
@@ -397,44 +397,14 @@ def test_no_secret_in_any_warehouse_table(loaded: Loaded) -> None:
 
 
 def compare(tables: dict[str, list[dict[str, Any]]], want: dict[str, dict], label: str) -> None:
-    """Every table holds exactly the truth's keys (once each) with the truth's values;
-    prints one figures line per table."""
-    problems = []
-    for table, cols in KEYS.items():
-        rows = tables[table]
-        by_key: dict[Key, dict[str, Any]] = {}
-        dupes = 0
-        for row in rows:
-            key = tuple(row[c] for c in cols)
-            dupes += key in by_key
-            by_key[key] = row
-        truth = want[table]
-        missing, extra = set(truth) - set(by_key), set(by_key) - set(truth)
-        wrong = []
-        for key, values in truth.items():
-            if key not in by_key:
-                continue
-            for col, value in values.items():
-                got = by_key[key].get(col)
-                if isinstance(value, dict | list):
-                    got = js(got)
-                elif col in TIMESTAMP_COLUMNS:
-                    got, value = ts(got), ts(value)
-                if got != value:
-                    wrong.append((key, col, value, got))
-        users = len({k[0] for k in truth}) if table in PER_USER else None
-        report(
-            f"apps/secrets pg {label}: {table} {len(rows)} rows landed vs {len(truth)} truth"
-            + (f" ({users} users)" if users is not None else "")
-            + f" (missing {len(missing)}, extra {len(extra)}, duplicate keys {dupes},"
-            f" value mismatches {len(wrong)})"
-        )
-        if missing or extra or dupes or wrong:
-            problems.append(
-                f"{table}: missing {sorted(missing)[:3]}, extra {sorted(extra)[:3]},"
-                f" {dupes} duplicate keys, mismatches {wrong[:3]}"
-            )
-    assert not problems, f"{label}: " + "; ".join(problems)
+    assert_tables_equal(
+        tables,
+        want,
+        KEYS,
+        f"apps/secrets pg {label}",
+        timestamps=frozenset(TIMESTAMP_COLUMNS),
+        per_user=frozenset(PER_USER),
+    )
 
 
 def test_tables_equal_truth(loaded: Loaded) -> None:

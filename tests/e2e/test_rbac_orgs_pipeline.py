@@ -32,7 +32,7 @@ from tests.support.meltano import (
     need_meltano,
 )
 from tests.support.postgres import sqlalchemy_url
-from tests.support.warehouse import js, query
+from tests.support.warehouse import assert_tables_equal, query
 
 USERS, SEED = 1500, 3
 ROLES, BIG_ROLE_USERS = 8, 1200
@@ -168,38 +168,7 @@ def loaded(pg_uri: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lo
 def compare(
     tables: dict[str, list[dict[str, Any]]], want: dict[str, dict[Key, dict[str, Any]]], label: str
 ) -> None:
-    """Every table holds exactly the truth's keys (once each) with the truth's values;
-    prints one figures line per table."""
-    problems = []
-    for table, cols in KEYS.items():
-        rows = tables[table]
-        by_key: dict[Key, dict[str, Any]] = {}
-        dupes = 0
-        for row in rows:
-            key = tuple(row[c] for c in cols)
-            dupes += key in by_key
-            by_key[key] = row
-        truth = want[table]
-        missing, extra = set(truth) - set(by_key), set(by_key) - set(truth)
-        wrong = [
-            (key, col, value, by_key[key].get(col))
-            for key, values in truth.items()
-            if key in by_key
-            for col, value in values.items()
-            if (js(by_key[key].get(col)) if isinstance(value, dict) else by_key[key].get(col))
-            != value
-        ]
-        report(
-            f"rbac/orgs pg {label}: {table} {len(rows)} rows landed vs {len(truth)} truth"
-            f" (missing {len(missing)}, extra {len(extra)}, duplicate keys {dupes},"
-            f" value mismatches {len(wrong)})"
-        )
-        if missing or extra or dupes or wrong:
-            problems.append(
-                f"{table}: missing {sorted(missing)[:3]}, extra {sorted(extra)[:3]},"
-                f" {dupes} duplicate keys, mismatches {wrong[:3]}"
-            )
-    assert not problems, f"{label}: " + "; ".join(problems)
+    assert_tables_equal(tables, want, KEYS, f"rbac/orgs pg {label}")
 
 
 def assert_no_ticket_links(

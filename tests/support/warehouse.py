@@ -8,6 +8,7 @@ import subprocess
 from datetime import datetime, timezone
 from typing import Any
 
+from tests.support.figures import report
 from tests.support.meltano import LOADER_PY
 from tests.support.paths import ROOT
 
@@ -87,3 +88,52 @@ def assert_matches_truth(rows: list[dict[str, Any]], truth: list[dict], table: s
         if conns != [i.get("connection") for i in u.get("identities", [])]:
             mismatches.append((u["user_id"], "identities", u.get("identities"), conns))
     assert not mismatches, f"{table}: {len(mismatches)} value mismatches, e.g. {mismatches[:5]}"
+
+
+def assert_tables_equal(
+    tables: dict[str, list[dict[str, Any]]],
+    want: dict[str, dict[tuple, dict[str, Any]]],
+    keys: dict[str, tuple[str, ...]],
+    label: str,
+    *,
+    timestamps: frozenset[str] = frozenset(),
+    per_user: frozenset[str] = frozenset(),
+) -> None:
+    """Every table holds exactly the truth's keys (once each) with the truth's values
+    (JSON columns decoded, `timestamps` compared as instants); one figures line per table.
+    For `per_user` tables the line also counts the users (the keys' first column)."""
+    problems = []
+    for table, cols in keys.items():
+        rows = tables[table]
+        by_key: dict[tuple, dict[str, Any]] = {}
+        dupes = 0
+        for row in rows:
+            key = tuple(row[c] for c in cols)
+            dupes += key in by_key
+            by_key[key] = row
+        truth = want[table]
+        missing, extra = set(truth) - set(by_key), set(by_key) - set(truth)
+        wrong = []
+        for key, values in truth.items():
+            if key not in by_key:
+                continue
+            for col, value in values.items():
+                got = by_key[key].get(col)
+                if isinstance(value, dict | list):
+                    got = js(got)
+                elif col in timestamps:
+                    got, value = ts(got), ts(value)
+                if got != value:
+                    wrong.append((key, col, value, got))
+        users = f" ({len({k[0] for k in truth})} users)" if table in per_user else ""
+        report(
+            f"{label}: {table} {len(rows)} rows landed vs {len(truth)} truth{users}"
+            f" (missing {len(missing)}, extra {len(extra)}, duplicate keys {dupes},"
+            f" value mismatches {len(wrong)})"
+        )
+        if missing or extra or dupes or wrong:
+            problems.append(
+                f"{table}: missing {sorted(missing)[:3]}, extra {sorted(extra)[:3]},"
+                f" {dupes} duplicate keys, mismatches {wrong[:3]}"
+            )
+    assert not problems, f"{label}: " + "; ".join(problems)
