@@ -195,6 +195,24 @@ class Settings:
         minimum=1,
         maximum=64,
     )
+    users_list_windows: int = setting(
+        "integer",
+        "Users list windows",
+        "Concurrent keyset windows for the `users` listing (search mode): the run's "
+        "`updated_at` range is split where the users are, and the windows are read at once "
+        "through the shared rate limiter. 0 = as many as `max_concurrency`; 1 = one chain.",
+        default=0,
+        minimum=0,
+        maximum=64,
+    )
+    users_list_min_window: int = setting(
+        "integer",
+        "Users list min window",
+        "A `users` listing window is split only while it has at least twice this many users "
+        "left, so a small tenant or a short incremental run stays one chain.",
+        default=1000,
+        minimum=1,
+    )
     max_requests_per_second: float | None = setting(
         "number",
         "Max requests per second",

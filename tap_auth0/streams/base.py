@@ -158,6 +158,11 @@ class Auth0Stream(StreamHooks):
     def records(self, context: t.Mapping[str, t.Any] | None) -> t.Iterable[Record]:
         return self.fetch(context)
 
+    def released(self, source: t.Iterable[Record]) -> t.Iterable[Record]:
+        """The records as the SDK takes them (after any fan-out); a stream that moves its
+        own bookmark watches them pass here."""
+        return source
+
     def after_records(self, context: t.Mapping[str, t.Any] | None) -> None:
         """Runs once every record and child record of a complete read was emitted."""
 
@@ -188,7 +193,7 @@ class Auth0Stream(StreamHooks):
             if children:
                 fan = self.fan_out(children)
                 source = fan.along(source, self.context_for_children)
-            yield from source
+            yield from self.released(source)
         except ScopeError as exc:
             self.skips.add(self.name, exc)
             for child in children:

@@ -1,12 +1,16 @@
-"""Keyset scan over Auth0 user search: every user, past the 1000-result cap, exactly once.
+"""One keyset window over Auth0 user search: every user in it, past the 1000 cap, once.
 
 Page numbers over a result set that changes during the sync skip users (one user moving
 out of the window shifts everyone after it back by one). So every request asks for page 0
 of "sort field at or after the last value seen", and skips the few users already emitted
 at that boundary value. When a whole page shares one value (a bulk import writes
 thousands of users with one `updated_at`), that value is scanned by `user_id` instead,
-keyset again. The upper bound is fixed at the run's start: a user changed during the run
-moves past it and is left for the next run, so no other user is skipped or repeated.
+keyset again. The upper bound is fixed when the run starts (a split only lowers it, and the
+new window takes what is above): a user changed during the run moves past the run's end and
+is left for the next run, so no other user is skipped or repeated.
+
+A window is a state machine (`request` then `take`), so the scan (scan.py) can drive one
+window inline or several at once on worker threads, with the same logic.
 """
 
 from __future__ import annotations
@@ -16,8 +20,7 @@ from dataclasses import dataclass, field
 
 from tap_auth0.streams.query import combine, range_clause
 
-# fetch(q, sort, include_totals) -> (users, total or None)
-Fetch = t.Callable[[str, str, bool], tuple[list[dict[str, t.Any]], int | None]]
+User = dict[str, t.Any]
 
 
 @dataclass
@@ -27,95 +30,149 @@ class ScanStats:
     emitted: int = 0
     total: int | None = None
     skipped_boundary: int = 0
+    windows: int = 1
     tie_groups: list[tuple[str, int]] = field(default_factory=list)
 
 
-class KeysetScan:
+@dataclass(frozen=True)
+class Request:
+    """One search request, and the window's upper bound when it was sent."""
+
+    q: str
+    sort: str
+    totals: bool
+    high: str
+
+
+class KeysetWindow:
+    """The users whose sort field is in (low, high] (or [low, high]), ascending."""
+
     def __init__(
         self,
-        fetch: Fetch,
         *,
         sort_field: str,
         page_size: int,
+        base_query: str | None,
         low: str | None,
         high: str,
-        base_query: str | None = None,
-        include_totals: bool = True,
+        low_inclusive: bool = True,
+        totals: bool = False,
+        stats: ScanStats,
     ) -> None:
-        self._fetch = fetch
         self.field = sort_field
         self.page_size = page_size
-        self.low = low
-        self.high = high
         self.base_query = base_query
-        self.include_totals = include_totals
-        self.stats = ScanStats()
+        self.low, self.low_inclusive, self.high = low, low_inclusive, high
+        self.want_totals = totals
+        self.stats = stats
+        self.boundary_value: str | None = None
+        self.boundary_ids: set[str] = set()
+        # Tie mode: the value being read by user_id, the last id read, ids already emitted.
+        self.tie_value: str | None = None
+        self.tie_after: str | None = None
+        self.tie_skip: set[str] = set()
+        self.tie_count = 0
+        self.started = False
+        self.done = False
+        self.emitted = 0
+        self.total: int | None = None  # users in the window when its first answer came
 
-    def _query(self, low: str | None, low_inclusive: bool) -> str:
-        window = range_clause(
-            self.field, low, low_inclusive=low_inclusive, high=self.high, high_inclusive=True
-        )
-        return combine(self.base_query, window)
+    @property
+    def floor(self) -> str | None:
+        """Every user of this window sorting below this value has been emitted."""
+        return self.tie_value if self.tie_value is not None else self.low
 
-    def __iter__(self) -> t.Iterator[dict[str, t.Any]]:
-        low, low_inclusive = self.low, True
-        boundary_value: str | None = None
-        boundary_ids: set[str] = set()
-        first = True
-        while True:
-            want_totals = first and self.include_totals
-            page, total = self._fetch(
-                self._query(low, low_inclusive), f"{self.field}:1", want_totals
-            )
-            self.stats.requests += 1
-            if first:
-                self.stats.total = total
-                first = False
-            full = len(page) >= self.page_size
-            if full and page[0].get(self.field) == page[-1].get(self.field):
-                value = page[-1][self.field]
-                skip = boundary_ids if value == boundary_value else set()
-                yield from self._tie_scan(value, skip)
-                low, low_inclusive = value, False
-                boundary_value, boundary_ids = None, set()
-                continue
-            for user in page:
-                uid = user["user_id"]
-                if user.get(self.field) == boundary_value and uid in boundary_ids:
-                    self.stats.skipped_boundary += 1
-                    continue
-                self.stats.emitted += 1
-                yield user
-            if not full:
-                return
-            last = page[-1][self.field]
-            # A full page ending on the previous boundary value took the tie branch above,
-            # so this boundary's ids are all on this page.
-            ids_at_last = {u["user_id"] for u in page if u.get(self.field) == last}
-            boundary_value, boundary_ids = last, ids_at_last
-            low, low_inclusive = last, True
-
-    def _tie_scan(self, value: str, skip: set[str]) -> t.Iterator[dict[str, t.Any]]:
-        """All users whose sort field equals `value`, in user_id order, keyset on user_id."""
-        after: str | None = None
-        count = 0
-        while True:
+    def request(self) -> Request:
+        if self.tie_value is not None:
             clauses = [
                 self.base_query,
-                range_clause(self.field, value, high=value),
-                range_clause("user_id", after, low_inclusive=False) if after else None,
+                range_clause(self.field, self.tie_value, high=self.tie_value),
+                range_clause("user_id", self.tie_after, low_inclusive=False)
+                if self.tie_after
+                else None,
             ]
-            page, _ = self._fetch(combine(*clauses), "user_id:1", False)
-            self.stats.requests += 1
+            return Request(combine(*clauses), "user_id:1", False, self.high)
+        window = range_clause(
+            self.field, self.low, low_inclusive=self.low_inclusive, high=self.high
+        )
+        totals = self.want_totals and not self.started
+        return Request(combine(self.base_query, window), f"{self.field}:1", totals, self.high)
+
+    def take(self, request: Request, page: list[User], total: int | None) -> list[User]:
+        """The answer to `request`: the users to emit now; moves the window on."""
+        self.stats.requests += 1
+        if request.totals:
+            self.total = total
+        self.started = True
+        if request.sort == "user_id:1":
             self.stats.tie_requests += 1
-            for user in page:
-                count += 1
-                if user["user_id"] in skip:
-                    self.stats.skipped_boundary += 1
-                    continue
-                self.stats.emitted += 1
-                yield user
-            if len(page) < self.page_size:
-                self.stats.tie_groups.append((value, count))
-                return
-            after = page[-1]["user_id"]
+            return self._take_tie(page)
+        full = len(page) >= self.page_size
+        truncated = False
+        if request.high != self.high:
+            # Split while in flight: what sorts above the new bound is the new window's.
+            kept = [u for u in page if u.get(self.field) <= self.high]
+            truncated = len(kept) < len(page)
+            page = kept
+        if not truncated and full and page[0].get(self.field) == page[-1].get(self.field):
+            value = page[-1][self.field]
+            self.tie_skip = self.boundary_ids if value == self.boundary_value else set()
+            self.tie_value, self.tie_after, self.tie_count = value, None, 0
+            self.boundary_value, self.boundary_ids = None, set()
+            return []
+        out = self._unseen(page)
+        if truncated or not full:
+            # A page extending past the bound holds everything up to it.
+            self.done = True
+            return out
+        last = page[-1][self.field]
+        # A full page ending on the previous boundary value took the tie branch above,
+        # so this boundary's ids are all on this page.
+        self.boundary_value = last
+        self.boundary_ids = {u["user_id"] for u in page if u.get(self.field) == last}
+        self.low, self.low_inclusive = last, True
+        return out
+
+    def _unseen(self, page: list[User]) -> list[User]:
+        boundary = self.boundary_value
+        if boundary is None:
+            out = page
+        else:
+            ids = self.boundary_ids
+            out = [u for u in page if u.get(self.field) != boundary or u["user_id"] not in ids]
+            self.stats.skipped_boundary += len(page) - len(out)
+        self.emitted += len(out)
+        self.stats.emitted += len(out)
+        return out
+
+    def _take_tie(self, page: list[User]) -> list[User]:
+        """All users whose sort field equals the tie value, in user_id order."""
+        self.tie_count += len(page)
+        skip = self.tie_skip
+        out = [u for u in page if u["user_id"] not in skip] if skip else page
+        self.stats.skipped_boundary += len(page) - len(out)
+        self.emitted += len(out)
+        self.stats.emitted += len(out)
+        if len(page) < self.page_size:
+            value = t.cast(str, self.tie_value)
+            self.stats.tie_groups.append((value, self.tie_count))
+            self.low, self.low_inclusive = value, False
+            self.tie_value, self.tie_after, self.tie_skip = None, None, set()
+        else:
+            self.tie_after = page[-1]["user_id"]
+        return out
+
+    def split(self, at: str) -> KeysetWindow:
+        """Keep (…, at] and return a window for (at, high]; `at` lies above the floor."""
+        upper = KeysetWindow(
+            sort_field=self.field,
+            page_size=self.page_size,
+            base_query=self.base_query,
+            low=at,
+            high=self.high,
+            low_inclusive=False,
+            totals=self.want_totals,
+            stats=self.stats,
+        )
+        self.high = at
+        return upper

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import time
 import typing as t
 from datetime import datetime, timedelta, timezone
@@ -10,8 +11,8 @@ from tap_auth0.errors import Auth0APIError, ConfigError
 from tap_auth0.schemas import load_schema
 from tap_auth0.streams.base import Auth0Stream
 from tap_auth0.streams.export import ExportJob
-from tap_auth0.streams.keyset import KeysetScan
 from tap_auth0.streams.query import combine, connection_clause, iso_ms, projection
+from tap_auth0.streams.scan import KeysetScan
 from tap_auth0.values import parse_datetime
 
 # Fields the tap itself needs, whatever projection the user asked for.
@@ -34,7 +35,13 @@ def drop_idp_tokens(record: dict[str, t.Any]) -> dict[str, t.Any]:
 
 
 class UsersStream(Auth0Stream):
-    """Every user, windowed by a keyset over the sort field (see keyset.py)."""
+    """Every user, by keyset windows over the sort field listed concurrently (scan.py).
+
+    Pages arrive from several windows at once, so the SDK's sorted-stream bookmark (each
+    record's value) would be wrong: the stream sets the bookmark itself, to the scan's floor
+    once every record below it has passed through the SDK (after `user_detail`, with
+    `hold_parents`).
+    """
 
     name = "users"
     path = "/users"
@@ -60,6 +67,9 @@ class UsersStream(Auth0Stream):
         self.window_end: str | None = None
         self._export_version: int | None = None
         self._full_pass = False
+        # (records handed on, floor): the bookmark may move to `floor` once that many
+        # records have passed through the SDK.
+        self._floors: collections.deque[tuple[int, str]] = collections.deque()
 
     def post_process(
         self, row: dict[str, t.Any], context: t.Mapping[str, t.Any] | None = None
@@ -122,6 +132,12 @@ class UsersStream(Auth0Stream):
         raise Auth0APIError(f"GET /api/v2/users answered {type(body).__name__}, not a list")
 
     # -- records ------------------------------------------------------------------------
+    def list_windows(self) -> int:
+        """Keyset windows allowed at once: `users_list_windows`, bounded by
+        `max_concurrency` (0: as many as `max_concurrency`)."""
+        s = self.settings
+        return min(s.users_list_windows or s.max_concurrency, s.max_concurrency)
+
     def iter_users(self, context: t.Mapping[str, t.Any] | None) -> t.Iterator[dict[str, t.Any]]:
         s = self.settings
         start = self.window_start(context)
@@ -134,46 +150,75 @@ class UsersStream(Auth0Stream):
             high=end,
             base_query=self.base_query(),
             include_totals=s.include_totals,
+            windows=self.list_windows(),
+            min_window=s.users_list_min_window,
         )
         self.logger.info(
-            "Listing users with %s from %s to %s%s",
+            "Listing users with %s from %s to %s%s, in up to %d concurrent window(s)",
             s.sort_field,
             start or "the beginning",
             end,
             f" matching {scan.base_query}" if scan.base_query else "",
+            scan.max_windows,
         )
         pages_logged = 0
-        for user in scan:
-            yield user
+        handed = 0
+        floors = self._floors
+        for users, floor in scan.pages():
+            yield from users
+            handed += len(users)
+            if floor is not None:
+                floors.append((handed, floor))
             if scan.stats.requests - pages_logged >= PROGRESS_EVERY_PAGES:
                 pages_logged = scan.stats.requests
                 self._log_progress(scan)
         self._log_progress(scan, final=True)
         self.window_end = end
 
-    def _complete_window(self, context: t.Mapping[str, t.Any] | None, end: str) -> None:
-        """After a complete scan every searchable change up to `end` was seen, so the
-        bookmark moves to `end`: the next run re-reads only the look-back before it,
-        not the look-back before the newest user (which may be months old)."""
+    def released(self, source: t.Iterable[dict[str, t.Any]]) -> t.Iterable[dict[str, t.Any]]:
+        """Move the bookmark to each floor once its records have passed through the SDK
+        (which writes and counts a record before asking for the next)."""
+        if not (self.replication_key and self.selected and self.bookmarks_frozen):
+            return source
+        return self._moving_bookmark(source)
+
+    def _moving_bookmark(
+        self, source: t.Iterable[dict[str, t.Any]]
+    ) -> t.Iterator[dict[str, t.Any]]:
+        floors = self._floors
+        for passed, record in enumerate(source, 1):
+            yield record
+            if floors and floors[0][0] <= passed:
+                floor = floors.popleft()[1]
+                while floors and floors[0][0] <= passed:
+                    floor = floors.popleft()[1]
+                self._advance_bookmark(None, floor)
+
+    def _advance_bookmark(self, context: t.Mapping[str, t.Any] | None, value: str) -> None:
+        """Only forward: an incremental run re-reads the look-back below the bookmark.
+        After a complete scan the value is the run's `end`: every searchable change up
+        to it was seen, so the next run re-reads only the look-back before it, not the
+        look-back before the newest user (which may be months old)."""
         if not self.replication_key or not self.selected:
             return
         state = self.get_context_state(context)
         current = state.get("replication_key_value")
-        if current is None or str(current) < end:
+        if current is None or str(current) < value:
             state["replication_key"] = self.replication_key
-            state["replication_key_value"] = end
+            state["replication_key_value"] = value
             self.state_manager.is_flushed = False
 
     def _log_progress(self, scan: KeysetScan, *, final: bool = False) -> None:
         st = scan.stats
         of = f" of {st.total:,}" if st.total is not None else ""
         self.logger.info(
-            "%s %s%s users in %d requests (%d for tie groups)",
+            "%s %s%s users in %d requests (%d for tie groups, %d window(s))",
             "Listed" if final else "Progress:",
             f"{st.emitted:,}",
             of,
             st.requests,
             st.tie_requests,
+            st.windows,
         )
         if final and st.total is not None and st.emitted < st.total:
             self.logger.warning(
@@ -227,6 +272,7 @@ class UsersStream(Auth0Stream):
         self.window_end = None
         self._export_version = None
         self._full_pass = False
+        self._floors.clear()
         if self.settings.user_ids:
             # `user_ids` asks for exactly those users: no listing of the tenant at all.
             self.logger.info("users: not listed, 'user_ids' is set (see user_detail)")
@@ -235,6 +281,8 @@ class UsersStream(Auth0Stream):
         self.logger.info("Extracting users by %s (%s)", mode, reason)
         if mode != "export":
             self._full_pass = self.window_start(context) is None
+            # The listing's bookmark moves by floors (see `released`), not per record.
+            self.bookmarks_frozen = True
             return self.iter_users(context)
         self._full_pass = True
         # Every record of a full export carries one table version; ACTIVATE_VERSION at the
@@ -252,7 +300,7 @@ class UsersStream(Auth0Stream):
     def after_records(self, context: t.Mapping[str, t.Any] | None) -> None:
         self.bookmarks_frozen = False
         if self.window_end:
-            self._complete_window(context, self.window_end)
+            self._advance_bookmark(context, self.window_end)
         version = self._export_version
         if version is not None and self.window_end:
             if self.selected:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import logging
 import random
+import re
 import threading
 import time
 
@@ -15,6 +17,34 @@ from tests.support.messages import last_state, records
 from tests.support.tap import catalog_selecting, run_inprocess
 
 CREDS = {"access_token": "T", "client_id": "ID", "client_secret": "S"}
+# The listing tests run as one keyset chain, and as concurrent windows split down to 100
+# users, so that these few thousand users make up to eight windows at once.
+LISTING = {"one-chain": {"users_list_windows": 1}, "windows": {"users_list_min_window": 100}}
+
+
+@pytest.fixture(params=list(LISTING))
+def listing(request, caplog) -> dict:
+    caplog.set_level(logging.INFO)
+    return LISTING[request.param]
+
+
+def windows_used(caplog) -> int:
+    """Windows of every `users` listing in the captured log (from its final line)."""
+    found = [
+        int(m[1])
+        for r in caplog.records
+        if (m := re.search(r"^Listed .* (\d+) window\(s\)\)$", r.getMessage()))
+    ]
+    assert found, "no 'Listed' line logged"
+    return max(found)
+
+
+def check_windows(listing: dict, caplog, at_least: int = 3) -> None:
+    used = windows_used(caplog)
+    if listing.get("users_list_windows") == 1:
+        assert used == 1
+    else:
+        assert used >= at_least, f"only {used} window(s)"
 
 
 def cc(sb: Sandbox, **extra) -> dict:
@@ -28,8 +58,8 @@ def big():
         yield sb
 
 
-def test_every_user_past_the_cap_and_across_a_1500_tie(big):
-    config = cc(big)
+def test_every_user_past_the_cap_and_across_a_1500_tie(big, listing, caplog):
+    config = cc(big, **listing)
     big.reset_stats()
     msgs = run_inprocess(config, catalog=catalog_selecting(config, {"users"}))
     users = records(msgs, "users")
@@ -47,7 +77,10 @@ def test_every_user_past_the_cap_and_across_a_1500_tie(big):
     assert max(ties.values()) >= 1500
     stats = big.stats()
     listed = stats["by_endpoint"]["GET /api/v2/users"]
-    assert listed <= 4000 / 100 * 1.4, f"{listed} requests for 4000 users"
+    # Each window adds a last, short page (and a split may land where no user is).
+    windows = windows_used(caplog)
+    assert listed <= 4000 / 100 * 1.4 + 2 * (windows - 1), f"{listed} requests for 4000 users"
+    check_windows(listing, caplog, at_least=6)
     state = last_state(msgs)
     assert len(json.dumps(state)) < 2048
 
@@ -63,8 +96,10 @@ def test_users_and_details_via_cli_with_client_credentials(big):
     assert "S" not in [w for w in proc.stderr.split() if w == "S"]
 
 
-def test_user_changed_during_the_sync_skips_no_one():
-    cfg = SandboxConfig(users=2500, seed=3, latency_ms=15, **CREDS)
+def test_user_changed_during_the_sync_skips_no_one(listing, caplog):
+    # Windows list several pages at once: slower answers keep the run as long as the churn.
+    latency = 15 if listing.get("users_list_windows") == 1 else 100
+    cfg = SandboxConfig(users=2500, seed=3, latency_ms=latency, **CREDS)
     with Sandbox(cfg) as sb:
         truth_before = {u["user_id"] for u in sb.truth()}
         order = sorted(sb.truth(), key=lambda u: u["updated_at"])
@@ -80,7 +115,7 @@ def test_user_changed_during_the_sync_skips_no_one():
                 time.sleep(0.02)
 
         worker = threading.Thread(target=churn, daemon=True)
-        config = cc(sb)
+        config = cc(sb, **listing)
         catalog = catalog_selecting(config, {"users"})
         worker.start()
         try:
@@ -89,6 +124,7 @@ def test_user_changed_during_the_sync_skips_no_one():
             stop.set()
             worker.join()
         ids = [u["user_id"] for u in records(msgs, "users")]
+        check_windows(listing, caplog)
         assert len(changed) > 20, "the churn really ran during the sync"
         assert len(ids) == len(set(ids)), "no duplicates inside a run"
         untouched = truth_before - set(changed)
@@ -105,9 +141,9 @@ def test_user_changed_during_the_sync_skips_no_one():
 
 
 @pytest.mark.parametrize(("lookback", "caught"), [(300, True), (0, False)])
-def test_lookback_covers_search_index_lag(lookback, caught):
+def test_lookback_covers_search_index_lag(lookback, caught, listing):
     with Sandbox(SandboxConfig(users=300, seed=4, index_lag_seconds=3.0, **CREDS)) as sb:
-        config = cc(sb, lookback_seconds=lookback)
+        config = cc(sb, lookback_seconds=lookback, **listing)
         catalog = catalog_selecting(config, {"users"})
         ids = sorted(u["user_id"] for u in sb.truth())
         # A is changed first but indexed slowly; B is changed later and indexed at once.
@@ -125,12 +161,13 @@ def test_lookback_covers_search_index_lag(lookback, caught):
         assert (ids[0] in got and got[ids[0]]["user_metadata"].get("step") == "A") is caught
 
 
-def test_incremental_second_run_is_exactly_the_changed_and_new_users():
+def test_incremental_second_run_is_exactly_the_changed_and_new_users(listing, caplog):
     with Sandbox(SandboxConfig(users=2000, seed=5, **CREDS)) as sb:
-        config = cc(sb)
+        config = cc(sb, **listing)
         catalog = catalog_selecting(config, {"users", "user_detail"})
         first = run_inprocess(config, catalog=catalog)
         assert len(records(first, "users")) == 2000
+        check_windows(listing, caplog)
         ids = sorted(u["user_id"] for u in sb.truth())
         touched = ids[100:107]
         for uid in touched:
@@ -144,9 +181,9 @@ def test_incremental_second_run_is_exactly_the_changed_and_new_users():
         assert sb.stats()["by_endpoint"].get("GET /api/v2/users", 0) <= 2
 
 
-def test_resume_from_last_state_of_an_interrupted_run_loses_nothing():
+def test_resume_from_last_state_of_an_interrupted_run_loses_nothing(listing, caplog):
     with Sandbox(SandboxConfig(users=3000, seed=6, **CREDS)) as sb:
-        config = cc(sb, page_size=50)
+        config = cc(sb, page_size=50, **listing)
         catalog = catalog_selecting(config, {"users"})
         partial: list[dict] = []
         state = None
@@ -154,6 +191,7 @@ def test_resume_from_last_state_of_an_interrupted_run_loses_nothing():
 
         # Interrupt: keep only what preceded the 2nd STATE message (STATE every 1000).
         msgs = run(config, catalog=catalog)
+        check_windows(listing, caplog)
         cut = [i for i, m in enumerate(msgs) if m["type"] == "STATE"][1]
         partial = msgs[: cut + 1]
         state = partial[-1]["value"]

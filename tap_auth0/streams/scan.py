@@ -1,0 +1,201 @@
+"""The `users` listing as concurrent keyset windows over the sort field.
+
+One keyset chain has one request in flight, so at 150 ms latency it lists ~600 users/s
+however much more the tenant's rate limit allows. This scan starts with one window over
+the run's whole range. Once a window's first answer has told (`include_totals`) how many
+users it holds, and while fewer windows run than allowed, the window with the most users
+left is split at the middle of its remaining time range; the new upper window asks for its
+own count, and the estimates are corrected from it. So the windows follow where the users
+are (most tenants' `updated_at` crowd into the last weeks) without a counting pass first.
+
+Each window keeps the keyset guarantees of keyset.py (ties past 1000, users changing mid-run,
+and the look-back for index lag, which the caller puts into `low`). Pages are emitted as they
+arrive, from whichever window. `pages()` pairs each page with the *floor*: every user sorting
+below it has been emitted, because the windows below the first unfinished one are complete.
+A bookmark that only ever moves to a floor never passes a user not yet emitted.
+
+One window (`windows=1`) runs inline, with exactly the requests of a single chain.
+"""
+
+from __future__ import annotations
+
+import math
+import typing as t
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from datetime import datetime
+
+from tap_auth0.streams.keyset import KeysetWindow, Request, ScanStats, User
+from tap_auth0.streams.query import iso_ms
+
+# fetch(q, sort, include_totals) -> (users, total or None); called on worker threads.
+Fetch = t.Callable[[str, str, bool], tuple[list[User], int | None]]
+# A window is split only while it has at least this many pages left for each half.
+MIN_WINDOW_PAGES = 10
+
+
+class _Inline:
+    """An executor that runs the call at once (one window: no threads at all)."""
+
+    def submit(self, fn: t.Callable[..., t.Any], *args: t.Any) -> Future:
+        future: Future = Future()
+        try:
+            future.set_result(fn(*args))
+        except BaseException as exc:  # handed to the caller by future.result()
+            future.set_exception(exc)
+        return future
+
+    def shutdown(self, **_: t.Any) -> None:
+        pass
+
+
+def _midpoint(low: str, high: str) -> str | None:
+    """The instant halfway between two of Auth0's timestamps, or None if too close."""
+    try:
+        a = datetime.fromisoformat(low.replace("Z", "+00:00"))
+        b = datetime.fromisoformat(high.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    mid = iso_ms(a + (b - a) / 2)
+    return mid if low < mid < high else None
+
+
+class KeysetScan:
+    """Every user matching `base_query` with the sort field in [low, high]."""
+
+    def __init__(
+        self,
+        fetch: Fetch,
+        *,
+        sort_field: str,
+        page_size: int,
+        low: str | None,
+        high: str,
+        base_query: str | None = None,
+        include_totals: bool = True,
+        windows: int = 1,
+        min_window: int | None = None,
+    ) -> None:
+        self._fetch = fetch
+        self.field = sort_field
+        self.page_size = page_size
+        self.low = low
+        self.high = high
+        self.base_query = base_query
+        self.include_totals = include_totals
+        self.max_windows = max(1, windows)
+        # Users a window must have left for a split (each half at least min_window).
+        self.min_split = 2 * (min_window or MIN_WINDOW_PAGES * page_size)
+        self.stats = ScanStats()
+        self.windows: list[KeysetWindow] = []
+        # Expected users per window, from the counts (absolute, emitted included).
+        self._expected: dict[int, float] = {}
+        # A split window's share, corrected when the new window's count arrives.
+        self._pending_share: dict[int, tuple[KeysetWindow, float]] = {}
+
+    def __iter__(self) -> t.Iterator[User]:
+        for users, _ in self.pages():
+            yield from users
+
+    def floor(self) -> str | None:
+        """Every user sorting below this has been emitted (None: nothing known yet)."""
+        for window in self.windows:
+            if not window.done:
+                return window.floor
+        return self.high
+
+    def pages(self) -> t.Iterator[tuple[list[User], str | None]]:
+        """Each answer's users to emit, with the floor once they are emitted."""
+        first = KeysetWindow(
+            sort_field=self.field,
+            page_size=self.page_size,
+            base_query=self.base_query,
+            low=self.low,
+            high=self.high,
+            totals=self.include_totals,
+            stats=self.stats,
+        )
+        self.windows = [first]
+        pool: ThreadPoolExecutor | _Inline = (
+            ThreadPoolExecutor(self.max_windows, thread_name_prefix="users-window")
+            if self.max_windows > 1
+            else _Inline()
+        )
+        inflight: dict[Future, tuple[KeysetWindow, Request]] = {}
+        busy: set[int] = set()
+        try:
+            while True:
+                self._split_idle()
+                for window in self.windows:
+                    if not window.done and id(window) not in busy:
+                        request = window.request()
+                        future = pool.submit(self._fetch, request.q, request.sort, request.totals)
+                        inflight[future] = (window, request)
+                        busy.add(id(window))
+                if not inflight:
+                    return
+                done, _ = wait(list(inflight), return_when=FIRST_COMPLETED)
+                # In range order, so the floor moves as early as it can.
+                order = {id(w): i for i, w in enumerate(self.windows)}
+                for future in sorted(done, key=lambda f: order[id(inflight[f][0])]):
+                    window, request = inflight.pop(future)
+                    busy.discard(id(window))
+                    page, total = future.result()
+                    first_answer = not window.started
+                    users = window.take(request, page, total)
+                    if first_answer:
+                        self._counted(window, total if request.totals else None)
+                    yield users, self.floor()
+        finally:
+            for future in inflight:
+                future.cancel()
+            pool.shutdown(wait=False, cancel_futures=True)
+
+    # -- splitting ----------------------------------------------------------------------
+    def _counted(self, window: KeysetWindow, total: int | None) -> None:
+        """A window's first answer: its count corrects the estimates."""
+        share = self._pending_share.pop(id(window), None)
+        if window is self.windows[0]:
+            self.stats.total = total
+        if total is None:
+            return
+        self._expected[id(window)] = float(total)
+        if share is not None:
+            lower, guessed = share
+            # The lower window keeps what the new one does not hold.
+            key = id(lower)
+            if key in self._expected:
+                self._expected[key] = max(self._expected[key] + guessed - total, 0.0)
+
+    def _left(self, window: KeysetWindow) -> float:
+        expected = self._expected.get(id(window))
+        if expected is None:
+            # No count (include_totals off): more is left while the pages come back full.
+            return math.inf if window.started and not window.done else 0.0
+        return max(expected - window.emitted, 0.0)
+
+    def _split_idle(self) -> None:
+        """Split the window with the most users left while a worker would sit idle."""
+        while sum(not w.done for w in self.windows) < self.max_windows:
+            best: KeysetWindow | None = None
+            best_left = 0.0
+            for window in self.windows:
+                if window.done or not window.started or id(window) in self._pending_share:
+                    continue
+                left = self._left(window)
+                if left >= self.min_split and left > best_left:
+                    best, best_left = window, left
+            if best is None:
+                return
+            floor = best.floor
+            at = _midpoint(floor, best.high) if floor is not None else None
+            if at is None:
+                # Too narrow to split: count it as too small from now on.
+                self._expected[id(best)] = float(best.emitted)
+                continue
+            upper = best.split(at)
+            self.windows.insert(self.windows.index(best) + 1, upper)
+            self.stats.windows += 1
+            guessed = best_left / 2 if math.isfinite(best_left) else 0.0
+            if id(best) in self._expected:
+                self._expected[id(best)] -= guessed
+            self._pending_share[id(upper)] = (best, guessed)
