@@ -13,6 +13,8 @@ shared, noisy machine. Prints one Markdown table per part; `--quick` shrinks the
    and bucket independence under the Enterprise and Essentials profiles.
 5. Users listing and record cost (`--only listing`, scripts/bench_listing.py): users/s against
    each tier's limit; records per CPU-second, peak RSS and STATE size end to end.
+6. Logs checkpoint chain and record cost (`--only logs`, scripts/bench_logs.py): events/s
+   against each tier's logs bucket; records per CPU-second, peak RSS and STATE size.
 """
 
 from __future__ import annotations
@@ -311,7 +313,7 @@ def bench_export(n: int) -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller sizes, shorter runs")
-    parts = ["profiles", "output", "scale", "export", "rbac", "listing"]
+    parts = ["profiles", "output", "scale", "export", "rbac", "listing", "logs"]
     parser.add_argument("--only", choices=parts, default=None)
     args = parser.parse_args()
     out = io.StringIO()
@@ -335,6 +337,10 @@ def main() -> None:
         import bench_listing  # scripts/bench_listing.py
 
         sections += bench_listing.sections(args.quick)
+    if args.only in (None, "logs"):
+        import bench_logs  # scripts/bench_logs.py
+
+        sections += bench_logs.sections(args.quick)
     for title, rows in sections:
         out.write(f"\n### {title}\n\n" + "\n".join(rows) + "\n")
     print(out.getvalue())
