@@ -200,7 +200,9 @@ class Settings:
         "Users list windows",
         "Concurrent keyset windows for the `users` listing (search mode): the run's "
         "`updated_at` range is split where the users are, and the windows are read at once "
-        "through the shared rate limiter. 0 = as many as `max_concurrency`; 1 = one chain.",
+        "through the shared rate limiter. 0 = adaptive, up to `max_concurrency`: windows are "
+        "added only while they list faster (latency, not the rate limit, binds); N = up to N "
+        "windows whenever there are enough users; 1 = one chain.",
         default=0,
         minimum=0,
         maximum=64,

@@ -63,6 +63,7 @@ class KeysetWindow:
         self.page_size = page_size
         self.base_query = base_query
         self.low, self.low_inclusive, self.high = low, low_inclusive, high
+        self.start = low  # the window's own lower bound, as it began
         self.want_totals = totals
         self.stats = stats
         self.boundary_value: str | None = None

@@ -12,14 +12,22 @@ Each window keeps the keyset guarantees of keyset.py (ties past 1000, users chan
 and the look-back for index lag, which the caller puts into `low`). Pages are emitted as they
 arrive, from whichever window. `pages()` pairs each page with the *floor*: every user sorting
 below it has been emitted, because the windows below the first unfinished one are complete.
-A bookmark that only ever moves to a floor never passes a user not yet emitted.
+A bookmark that only ever moves to a floor never passes a user not yet emitted. Above the
+floor, `done_above()` names the ranges already read whole (finished windows, up to `settle`,
+the run's end minus the look-back, so a change the index had not shown yet is not counted as
+read): a resumed run passes them as `skip` and reads only the rest.
 
-One window (`windows=1`) runs inline, with exactly the requests of a single chain.
+Adaptive (the default for the tap): a second window is tried only if one chain's round trip
+is longer than Auth0's highest documented sustained limit allows (1/16 s), and each further
+one only while round trips stay flat enough that it adds at least half a window's worth of
+answers per second; where the rate limit or the server binds, round trips grow instead, and
+the windows stop there. A single window runs inline, with exactly the requests of one chain.
 """
 
 from __future__ import annotations
 
 import math
+import time
 import typing as t
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from datetime import datetime
@@ -31,6 +39,13 @@ from tap_auth0.streams.query import iso_ms
 Fetch = t.Callable[[str, str, bool], tuple[list[User], int | None]]
 # A window is split only while it has at least this many pages left for each half.
 MIN_WINDOW_PAGES = 10
+# Round trips are averaged per number of requests in flight (recent ones weigh more), and
+# compared once a level has this many.
+ROUND_TRIP_WEIGHT = 0.3
+MIN_ROUND_TRIPS = 3
+# Below this round trip one chain already makes more requests per second than Auth0's
+# highest documented sustained limit (Enterprise, 16/s): a second window cannot pay.
+SPLIT_ROUND_TRIP = 1 / 16
 
 
 class _Inline:
@@ -74,7 +89,12 @@ class KeysetScan:
         include_totals: bool = True,
         windows: int = 1,
         min_window: int | None = None,
+        skip: t.Sequence[tuple[str, str]] = (),
+        settle: str | None = None,
+        adaptive: bool = False,
     ) -> None:
+        """`adaptive`: add windows only while they pay (see `_pays`); otherwise split up to
+        `windows` whenever a window has enough users left."""
         self._fetch = fetch
         self.field = sort_field
         self.page_size = page_size
@@ -83,10 +103,18 @@ class KeysetScan:
         self.base_query = base_query
         self.include_totals = include_totals
         self.max_windows = max(1, windows)
+        self.adaptive = adaptive
         # Users a window must have left for a split (each half at least min_window).
         self.min_split = 2 * (min_window or MIN_WINDOW_PAGES * page_size)
+        self.skip = sorted(
+            (a, min(b, high)) for a, b in skip if a < min(b, high) and (low is None or a >= low)
+        )
+        self.settle = settle if settle is not None else high
         self.stats = ScanStats()
         self.windows: list[KeysetWindow] = []
+        self._initial: dict[int, int | None] = {}
+        # Requests in flight -> (answers, mean round trip in seconds).
+        self._round_trips: dict[int, tuple[int, float]] = {}
         # Expected users per window, from the counts (absolute, emitted included).
         self._expected: dict[int, float] = {}
         # A split window's share, corrected when the new window's count arrives.
@@ -103,42 +131,79 @@ class KeysetScan:
                 return window.floor
         return self.high
 
+    def done_above(self) -> list[tuple[str, str]]:
+        """Ranges (a, b] above the floor read whole, merged; a resumed run skips them."""
+        ranges = list(self.skip)
+        for window in self.windows:
+            top = min(window.high, self.settle)
+            if window.done and window.start is not None and window.start < top:
+                ranges.append((window.start, top))
+        floor = self.floor()
+        merged: list[tuple[str, str]] = []
+        for a, b in sorted(ranges):
+            if floor is not None and b <= floor:
+                continue
+            if merged and a <= merged[-1][1]:
+                merged[-1] = (merged[-1][0], max(b, merged[-1][1]))
+            else:
+                merged.append((a, b))
+        return merged
+
+    def _first_windows(self) -> list[KeysetWindow]:
+        """One window per gap between the ranges to skip."""
+        windows = []
+        low, inclusive = self.low, True
+        for a, b in [*self.skip, (self.high, self.high)]:
+            if low is None or low < a or (inclusive and low == a):
+                windows.append(
+                    KeysetWindow(
+                        sort_field=self.field,
+                        page_size=self.page_size,
+                        base_query=self.base_query,
+                        low=low,
+                        high=a,
+                        low_inclusive=inclusive,
+                        totals=self.include_totals,
+                        stats=self.stats,
+                    )
+                )
+            low, inclusive = b, False
+        return windows
+
     def pages(self) -> t.Iterator[tuple[list[User], str | None]]:
         """Each answer's users to emit, with the floor once they are emitted."""
-        first = KeysetWindow(
-            sort_field=self.field,
-            page_size=self.page_size,
-            base_query=self.base_query,
-            low=self.low,
-            high=self.high,
-            totals=self.include_totals,
-            stats=self.stats,
-        )
-        self.windows = [first]
+        self.windows = self._first_windows()
+        self.stats.windows = len(self.windows)
+        self._initial = {id(w): None for w in self.windows}
+        inline = _Inline()
         pool: ThreadPoolExecutor | _Inline = (
             ThreadPoolExecutor(self.max_windows, thread_name_prefix="users-window")
             if self.max_windows > 1
-            else _Inline()
+            else inline
         )
-        inflight: dict[Future, tuple[KeysetWindow, Request]] = {}
+        inflight: dict[Future, tuple[KeysetWindow, Request, float, int]] = {}
         busy: set[int] = set()
         try:
             while True:
                 self._split_idle()
-                for window in self.windows:
-                    if not window.done and id(window) not in busy:
-                        request = window.request()
-                        future = pool.submit(self._fetch, request.q, request.sort, request.totals)
-                        inflight[future] = (window, request)
-                        busy.add(id(window))
+                ready = [w for w in self.windows if not w.done and id(w) not in busy]
+                # One request alone runs inline: no thread hand-off when nothing overlaps.
+                runner = inline if len(ready) == 1 and not inflight else pool
+                for window in ready:
+                    request = window.request()
+                    sent = time.monotonic()
+                    future = runner.submit(self._fetch, request.q, request.sort, request.totals)
+                    inflight[future] = (window, request, sent, len(inflight) + 1)
+                    busy.add(id(window))
                 if not inflight:
                     return
                 done, _ = wait(list(inflight), return_when=FIRST_COMPLETED)
                 # In range order, so the floor moves as early as it can.
                 order = {id(w): i for i, w in enumerate(self.windows)}
                 for future in sorted(done, key=lambda f: order[id(inflight[f][0])]):
-                    window, request = inflight.pop(future)
+                    window, request, sent, level = inflight.pop(future)
                     busy.discard(id(window))
+                    self._timed(level, time.monotonic() - sent)
                     page, total = future.result()
                     first_answer = not window.started
                     users = window.take(request, page, total)
@@ -154,8 +219,12 @@ class KeysetScan:
     def _counted(self, window: KeysetWindow, total: int | None) -> None:
         """A window's first answer: its count corrects the estimates."""
         share = self._pending_share.pop(id(window), None)
-        if window is self.windows[0]:
-            self.stats.total = total
+        if id(window) in self._initial:
+            # The run's count: the first windows' counts, once all of them answered.
+            self._initial[id(window)] = total
+            counts = list(self._initial.values())
+            if all(c is not None for c in counts):
+                self.stats.total = sum(t.cast(list[int], counts))
         if total is None:
             return
         self._expected[id(window)] = float(total)
@@ -173,9 +242,34 @@ class KeysetScan:
             return math.inf if window.started and not window.done else 0.0
         return max(expected - window.emitted, 0.0)
 
+    def _timed(self, level: int, seconds: float) -> None:
+        """An answer's round trip (scheduler wait included) with `level` requests out."""
+        count, mean = self._round_trips.get(level, (0, 0.0))
+        mean = seconds if count == 0 else mean + ROUND_TRIP_WEIGHT * (seconds - mean)
+        self._round_trips[level] = (count + 1, mean)
+
+    def _pays(self, windows: int) -> bool:
+        """Whether `windows` at once answered faster than one fewer did: at least half the
+        ideal gain. Where latency binds, round trips stay flat as windows are added; where
+        the rate limit or the server binds, they grow with them and adding stops."""
+        if windows <= 1 or not self.adaptive:
+            return True
+        if windows == 2:
+            # Untried; worth it only if one chain is slower than any documented limit.
+            one = self._round_trips.get(1)
+            return one is not None and one[1] >= SPLIT_ROUND_TRIP
+        now, before = self._round_trips.get(windows - 1), self._round_trips.get(windows - 2)
+        if not now or not before or now[0] < MIN_ROUND_TRIPS:
+            return False
+        n = windows - 1
+        return n / now[1] >= (n - 1) / before[1] * (1 + 0.5 / (n - 1))
+
     def _split_idle(self) -> None:
-        """Split the window with the most users left while a worker would sit idle."""
-        while sum(not w.done for w in self.windows) < self.max_windows:
+        """Split the window with the most users left while a worker would sit idle, and
+        while another window in flight pays (see `_pays`)."""
+        while (active := sum(not w.done for w in self.windows)) < self.max_windows:
+            if not self._pays(active + 1):
+                return
             best: KeysetWindow | None = None
             best_left = 0.0
             for window in self.windows:

@@ -19,6 +19,9 @@ from tap_auth0.values import parse_datetime
 USERS_REQUIRED_FIELDS = ("user_id", "updated_at", "created_at")
 PROGRESS_EVERY_PAGES = 20
 IDP_TOKEN_KEYS = ("access_token", "refresh_token", "access_token_secret")
+# In the STATE beside the bookmark: ranges above it an interrupted run had read whole.
+LISTED_ABOVE = "listed_above"
+Floor = tuple[int, str, list[tuple[str, str]]]
 
 
 def drop_idp_tokens(record: dict[str, t.Any]) -> dict[str, t.Any]:
@@ -67,9 +70,9 @@ class UsersStream(Auth0Stream):
         self.window_end: str | None = None
         self._export_version: int | None = None
         self._full_pass = False
-        # (records handed on, floor): the bookmark may move to `floor` once that many
-        # records have passed through the SDK.
-        self._floors: collections.deque[tuple[int, str]] = collections.deque()
+        # (records handed on, floor, ranges read above it): the bookmark may move to
+        # `floor` once that many records have passed through the SDK.
+        self._floors: collections.deque[Floor] = collections.deque()
 
     def post_process(
         self, row: dict[str, t.Any], context: t.Mapping[str, t.Any] | None = None
@@ -141,7 +144,9 @@ class UsersStream(Auth0Stream):
     def iter_users(self, context: t.Mapping[str, t.Any] | None) -> t.Iterator[dict[str, t.Any]]:
         s = self.settings
         start = self.window_start(context)
-        end = iso_ms(datetime.now(timezone.utc))
+        now = datetime.now(timezone.utc)
+        end = iso_ms(now)
+        skip = self.listed_above(context) if start else []
         scan = KeysetScan(
             self._fetch,
             sort_field=s.sort_field,
@@ -152,14 +157,20 @@ class UsersStream(Auth0Stream):
             include_totals=s.include_totals,
             windows=self.list_windows(),
             min_window=s.users_list_min_window,
+            skip=skip,
+            settle=iso_ms(now - timedelta(seconds=s.lookback_seconds)),
+            adaptive=s.users_list_windows == 0,
         )
         self.logger.info(
-            "Listing users with %s from %s to %s%s, in up to %d concurrent window(s)",
+            "Listing users with %s from %s to %s%s, in up to %d concurrent window(s)%s",
             s.sort_field,
             start or "the beginning",
             end,
             f" matching {scan.base_query}" if scan.base_query else "",
             scan.max_windows,
+            f"; {len(scan.skip)} range(s) an interrupted run had read are skipped"
+            if scan.skip
+            else "",
         )
         pages_logged = 0
         handed = 0
@@ -168,7 +179,7 @@ class UsersStream(Auth0Stream):
             yield from users
             handed += len(users)
             if floor is not None:
-                floors.append((handed, floor))
+                floors.append((handed, floor, scan.done_above()))
             if scan.stats.requests - pages_logged >= PROGRESS_EVERY_PAGES:
                 pages_logged = scan.stats.requests
                 self._log_progress(scan)
@@ -189,12 +200,27 @@ class UsersStream(Auth0Stream):
         for passed, record in enumerate(source, 1):
             yield record
             if floors and floors[0][0] <= passed:
-                floor = floors.popleft()[1]
+                mark = floors.popleft()
                 while floors and floors[0][0] <= passed:
-                    floor = floors.popleft()[1]
-                self._advance_bookmark(None, floor)
+                    mark = floors.popleft()
+                self._advance_bookmark(None, mark[1], listed_above=mark[2])
 
-    def _advance_bookmark(self, context: t.Mapping[str, t.Any] | None, value: str) -> None:
+    def listed_above(self, context: t.Mapping[str, t.Any] | None) -> list[tuple[str, str]]:
+        """Ranges above the bookmark an interrupted run had read whole (from the STATE)."""
+        if not self.replication_key:
+            return []
+        ranges = self.get_context_state(context).get(LISTED_ABOVE) or []
+        return [
+            (str(r[0]), str(r[1])) for r in ranges if isinstance(r, list | tuple) and len(r) == 2
+        ]
+
+    def _advance_bookmark(
+        self,
+        context: t.Mapping[str, t.Any] | None,
+        value: str,
+        *,
+        listed_above: list[tuple[str, str]] | None = None,
+    ) -> None:
         """Only forward: an incremental run re-reads the look-back below the bookmark.
         After a complete scan the value is the run's `end`: every searchable change up
         to it was seen, so the next run re-reads only the look-back before it, not the
@@ -203,9 +229,13 @@ class UsersStream(Auth0Stream):
             return
         state = self.get_context_state(context)
         current = state.get("replication_key_value")
-        if current is None or str(current) < value:
+        if current is None or str(current) <= value:
             state["replication_key"] = self.replication_key
             state["replication_key_value"] = value
+            if listed_above:
+                state[LISTED_ABOVE] = [list(r) for r in listed_above]
+            else:
+                state.pop(LISTED_ABOVE, None)
             self.state_manager.is_flushed = False
 
     def _log_progress(self, scan: KeysetScan, *, final: bool = False) -> None:

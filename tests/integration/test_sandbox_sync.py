@@ -19,7 +19,10 @@ from tests.support.tap import catalog_selecting, run_inprocess
 CREDS = {"access_token": "T", "client_id": "ID", "client_secret": "S"}
 # The listing tests run as one keyset chain, and as concurrent windows split down to 100
 # users, so that these few thousand users make up to eight windows at once.
-LISTING = {"one-chain": {"users_list_windows": 1}, "windows": {"users_list_min_window": 100}}
+LISTING = {
+    "one-chain": {"users_list_windows": 1},
+    "windows": {"users_list_windows": 8, "users_list_min_window": 100},
+}
 
 
 @pytest.fixture(params=list(LISTING))

@@ -27,19 +27,23 @@ def skewed_users(n: int) -> list[dict]:
 class SlowSearch(FakeSearch):
     """Answers after a delay, counting the requests in flight at once."""
 
-    def __init__(self, users: list[dict], delay: float = 0.01) -> None:
+    def __init__(self, users: list[dict], delay: float = 0.01, rate: float = 0.0) -> None:
         super().__init__(users)
         self.delay = delay
+        self.rate = rate  # requests/s the "tenant" answers at most (0: no limit)
         self.lock = threading.Lock()
         self.inflight = 0
         self.peak = 0
+        self.next_slot = 0.0
 
     def fetch(self, q, sort, include_totals):
         with self.lock:
             self.inflight += 1
             self.peak = max(self.peak, self.inflight)
+            slot = max(time.monotonic(), self.next_slot)
+            self.next_slot = slot + (1 / self.rate if self.rate else 0.0)
         try:
-            time.sleep(self.delay)
+            time.sleep(max(slot - time.monotonic(), 0.0) + self.delay)
             with self.lock:
                 return super().fetch(q, sort, include_totals)
         finally:
@@ -114,3 +118,66 @@ def test_an_error_in_one_window_ends_the_scan_with_it():
 
     with pytest.raises(Auth0APIError, match="boom"):
         list(scan(failing, windows=4, min_window=100))
+
+
+def test_ranges_read_by_an_interrupted_run_are_skipped_and_the_rest_is_read():
+    users = skewed_users(3000)
+    values = sorted(u["updated_at"] for u in users)
+    skip = [(values[200], values[900]), (values[1500], values[2600])]
+    search = FakeSearch(users)
+    s = scan(search.fetch, windows=4, min_window=100, skip=skip)
+    got = sorted(u["user_id"] for u in s)
+    inside = {u["user_id"] for u in users if any(a < u["updated_at"] <= b for a, b in skip)}
+    assert got == sorted(u["user_id"] for u in users if u["user_id"] not in inside)
+    assert s.stats.total == len(got), "the count is the gaps' counts"
+    assert s.done_above() == [], "a complete scan leaves nothing above its floor"
+
+
+def test_resuming_from_the_floor_and_the_ranges_read_loses_nothing():
+    users = skewed_users(4000)
+    for u in users[:600]:  # a bulk import, read by user_id
+        u["updated_at"] = "2029-12-27T00:00:00.000Z"
+    first = scan(SlowSearch(users, delay=0.002).fetch, windows=8, min_window=100)
+    emitted: set[str] = set()
+    # What a STATE written after each page would hold (only those with ranges above).
+    snapshots = []
+    for page, floor in first.pages():
+        emitted.update(u["user_id"] for u in page)
+        done = first.done_above()
+        if done:
+            snapshots.append((set(emitted), floor, done))
+    assert snapshots, "windows above the floor finished before it"
+    for before, floor, done in snapshots[:: max(1, len(snapshots) // 4)]:
+        second = KeysetScan(
+            FakeSearch(users).fetch,
+            sort_field="updated_at",
+            page_size=100,
+            low=floor,
+            high=END,
+            windows=8,
+            min_window=100,
+            skip=done,
+        )
+        resumed = {u["user_id"] for u in second}
+        assert before | resumed == {u["user_id"] for u in users}
+        # What the first scan had read whole is not read again.
+        inside = {u["user_id"] for u in users if any(a < u["updated_at"] <= b for a, b in done)}
+        assert inside <= before
+        assert not resumed & inside
+
+
+@pytest.mark.parametrize(
+    ("delay", "rate", "fewest", "most"),
+    [
+        (0.0, 0.0, 1, 1),  # a fast answer: one chain is as fast as the limit allows
+        (0.08, 0.0, 6, 8),  # latency binds: windows up to the cap
+        (0.08, 25.0, 2, 4),  # the limit binds at ~2 windows' worth: they stop there
+    ],
+    ids=["fast", "latency-bound", "limit-bound"],
+)
+def test_adaptive_windows_are_added_only_while_they_pay(delay, rate, fewest, most):
+    users = skewed_users(5000)
+    search = SlowSearch(users, delay=delay, rate=rate)
+    s = scan(search.fetch, windows=8, min_window=100, adaptive=True)
+    assert len({u["user_id"] for u in s}) == 5000
+    assert fewest <= search.peak <= most, f"{search.peak} requests in flight at most"
