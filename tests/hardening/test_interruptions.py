@@ -68,12 +68,26 @@ def box(sb: Sandbox) -> t.Iterator[Sandbox]:
     sb.__dict__.pop("handle_api", None)
 
 
-def config(sb: Sandbox) -> dict[str, t.Any]:
+# The listing tests run as one keyset chain, and as up to eight concurrent windows split
+# down to 100 users (so these 1,200 users make several, and the bookmark is the floor).
+LISTING = {
+    "one-chain": {"users_list_windows": 1},
+    "windows": {"users_list_windows": 8, "users_list_min_window": 100},
+}
+
+
+@pytest.fixture(params=list(LISTING))
+def listing(request) -> dict[str, t.Any]:
+    return LISTING[request.param]
+
+
+def config(sb: Sandbox, listing: dict[str, t.Any] | None = None) -> dict[str, t.Any]:
     return {
         "domain": sb.base_url,
         "client_id": CLIENT_ID,
         "client_secret": CLIENT_SECRET,
         "lookback_seconds": 0,
+        **(listing or {}),
     }
 
 
@@ -81,6 +95,10 @@ def tie_value(sb: Sandbox) -> str:
     value, size = Counter(u["updated_at"] for u in sb.truth()).most_common(1)[0]
     assert size >= TIE
     return value
+
+
+def windows_label(listing: dict[str, t.Any]) -> str:
+    return "one chain" if listing.get("users_list_windows") == 1 else "windows"
 
 
 # -- kill triggers --------------------------------------------------------------------------
@@ -275,8 +293,11 @@ def describe(attempts: list[Attempt]) -> str:
 
 def _bookmark(attempt: Attempt) -> str:
     state = attempt.last_state
-    value = (state or {}).get("bookmarks", {}).get("users", {}).get("replication_key_value")
-    return str(value) if value else "the start"
+    users = (state or {}).get("bookmarks", {}).get("users", {})
+    value = users.get("replication_key_value")
+    above = users.get("listed_above") or []
+    skip = f" skipping {len(above)} range(s) read" if above else ""
+    return f"{value}{skip}" if value else "the start"
 
 
 KILL_POINTS = [
@@ -328,7 +349,7 @@ KILL_POINTS = [
 
 
 @pytest.mark.parametrize("point", KILL_POINTS, ids=lambda p: p.name)
-def test_sigkill_then_resume_loses_nothing(box: Sandbox, point: KillPoint) -> None:
+def test_sigkill_then_resume_loses_nothing(box: Sandbox, point: KillPoint, listing) -> None:
     sb = box
     started = time.monotonic()
     if point.knobs:
@@ -350,10 +371,11 @@ def test_sigkill_then_resume_loses_nothing(box: Sandbox, point: KillPoint) -> No
         sb.tokens.__dict__.pop("mint", None)
         sb.__dict__.pop("handle_api", None)
 
-    attempts = run_with_kills(config(sb), triggers, externals=externals, calm=calm)
+    attempts = run_with_kills(config(sb, listing), triggers, externals=externals, calm=calm)
     reread = assert_nothing_lost(sb, attempts)
     report(
-        f"SIGKILL {point.name}: {describe(attempts)}; nothing lost (re-read "
+        f"SIGKILL {point.name} ({windows_label(listing)}): {describe(attempts)}; "
+        "nothing lost (re-read "
         f"{reread['users']} users, {reread['user_detail']} details; "
         f"{time.monotonic() - started:.1f}s)"
     )
@@ -395,7 +417,7 @@ SIGTERM_POINTS = [
 
 @pytest.mark.parametrize("point", SIGTERM_POINTS, ids=lambda p: getattr(p, "name", None))
 def test_sigterm_emits_a_final_state_and_resuming_loses_nothing(
-    box: Sandbox, point: KillPoint
+    box: Sandbox, point: KillPoint, listing
 ) -> None:
     """SIGTERM (what Meltano and schedulers send): the SDK writes the current state as
     the last line; it is mid-page (not a 1000-record STATE), and resuming from it works."""
@@ -407,10 +429,11 @@ def test_sigterm_emits_a_final_state_and_resuming_loses_nothing(
         sb.configure(**QUIET)
 
     triggers = [make(sb) for make in point.triggers]
-    attempts = run_with_kills(config(sb), triggers, sig=signal.SIGTERM, calm=calm)
+    attempts = run_with_kills(config(sb, listing), triggers, sig=signal.SIGTERM, calm=calm)
     reread = assert_nothing_lost(sb, attempts)
     report(
-        f"SIGTERM {point.name}: {describe(attempts)}; exit 143, final STATE, nothing lost "
+        f"SIGTERM {point.name} ({windows_label(listing)}): {describe(attempts)}; "
+        "exit 143, final STATE, nothing lost "
         f"(re-read {reread['users']} users; {time.monotonic() - started:.1f}s)"
     )
 
@@ -468,15 +491,17 @@ def test_sigkill_during_an_export_download_then_resume(box: Sandbox, where: str)
     )
 
 
-def test_sigkill_during_an_incremental_run(box: Sandbox) -> None:
+def test_sigkill_during_an_incremental_run(box: Sandbox, listing) -> None:
     """Last (it changes the tenant): a complete run, 400 users change, then the
     incremental run is killed twice; every change still arrives, with its new values."""
     sb = box
     started = time.monotonic()
-    full = run_with_kills(config(sb), [])
+    full = run_with_kills(config(sb, listing), [])
     state = full[-1].last_state
     changed = set(sb.touch(400, seed=9))
-    attempts = run_with_kills(config(sb), [users_at_least(150), users_at_least(120)], state=state)
+    attempts = run_with_kills(
+        config(sb, listing), [users_at_least(150), users_at_least(120)], state=state
+    )
     truth = {u["user_id"]: u for u in sb.truth()}
     for s in STREAMS:
         latest: dict[str, dict] = {}
@@ -490,6 +515,7 @@ def test_sigkill_during_an_incremental_run(box: Sandbox) -> None:
         stale = [u for u in changed if latest[u]["user_metadata"] != truth[u]["user_metadata"]]
         assert not stale, f"{s}: {len(stale)} changed users with old values"
     report(
-        f"SIGKILL incremental run: {describe(attempts)}; all 400 changes arrived "
+        f"SIGKILL incremental run ({windows_label(listing)}): {describe(attempts)}; "
+        "all 400 changes arrived "
         f"({time.monotonic() - started:.1f}s)"
     )
