@@ -11,8 +11,8 @@ from auth0_sandbox import Sandbox, SandboxConfig
 from auth0_sandbox.api import ROUTES
 from auth0_sandbox.ratelimit import FAMILIES
 
-from .directory_helpers import TOKEN, get, session
-from .recorded import RATE_429
+from tests.support.directory_api import TOKEN, get, session
+from tests.support.recorded_bodies import RATE_429
 
 
 def _hit(s: requests.Session, sb: Sandbox, path: str, n: int) -> list[requests.Response]:

@@ -10,9 +10,8 @@ import pytest
 import requests
 from auth0_sandbox import Sandbox
 
+from tests.support.recorded_bodies import RATE_429
 from tests.support.sandbox import TOKEN
-
-from .recorded import RATE_429
 
 Fresh = Callable[..., AbstractContextManager[Sandbox]]
 

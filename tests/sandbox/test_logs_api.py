@@ -15,9 +15,8 @@ from auth0_sandbox import Sandbox, SandboxConfig
 from auth0_sandbox.logs import TYPE_WEIGHTS
 
 from tests.support import sandbox as support
-
-from .logs_helpers import LINK, LOG_ID, logs_url, recorded_events, ruby, walk
-from .recordings import gets
+from tests.support.logs_api import LINK, LOG_ID, logs_url, recorded_events, walk
+from tests.support.recordings import gets, ruby
 
 N = 25_000
 

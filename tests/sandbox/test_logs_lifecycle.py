@@ -15,9 +15,8 @@ import requests
 from auth0_sandbox import Sandbox, SandboxConfig
 
 from tests.support import sandbox as support
-
-from .logs_helpers import logs_url, walk
-from .recordings import assert_like, body
+from tests.support.logs_api import logs_url, walk
+from tests.support.recordings import assert_like, body
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ import pytest
 import requests
 from auth0_sandbox import Sandbox
 
-from .directory_helpers import TOKEN, big_role, big_sandbox, get, session, walk
-from .recordings import assert_like, body
+from tests.support.directory_api import TOKEN, big_role, big_sandbox, get, session, walk
+from tests.support.recordings import assert_like, body
 
 ROLE_404 = {
     "statusCode": 404,

@@ -9,7 +9,7 @@ from typing import Any
 import requests
 from auth0_sandbox import Sandbox
 
-from .recorded import (
+from tests.support.recorded_bodies import (
     EXPORT_JOB_FULL,
     EXPORT_JOB_MINIMAL,
     RATELIMIT_HEADERS,

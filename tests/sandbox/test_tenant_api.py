@@ -13,7 +13,7 @@ from auth0_sandbox import Sandbox
 from auth0_sandbox.api import ROUTES
 from auth0_sandbox.tenant import SECRET_CLIENT_FIELDS, SINK_TYPES
 
-from .recordings import _load, assert_like, body, cursor_id, gets
+from tests.support.recordings import _load, assert_like, body, cursor_id, gets
 
 MARKER = "SBXSECRET"
 TOKEN = re.compile(MARKER + r"_[a-z0-9_]+?_\d{3}[A-Za-z0-9]+")

@@ -13,7 +13,7 @@ import pytest
 import requests
 from auth0_sandbox import Sandbox
 
-from .recordings import assert_like, body, gets
+from tests.support.recordings import assert_like, body, gets
 
 PATHS = {
     "user_permissions": ("permissions", "permissions"),

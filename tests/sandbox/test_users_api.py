@@ -7,9 +7,8 @@ from collections import Counter
 import requests
 from auth0_sandbox import Sandbox
 
+from tests.support.recorded_bodies import PAGING_400
 from tests.support.sandbox import search
-
-from .recorded import PAGING_400
 
 
 def test_default_per_page_and_deterministic_order(api: requests.Session, users_url: str) -> None:

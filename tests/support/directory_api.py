@@ -1,16 +1,18 @@
-"""Shared fixtures for the role/organization tests: a sandbox with one role of 1,100 users
-and one organization of 1,050 members, and a checkpoint walker."""
+"""The sandbox's role and organization API as those tests use it: a sandbox with one role of
+1,100 users and one organization of 1,050 members (enough for many checkpoint pages), and a
+checkpoint walker."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 import requests
 from auth0_sandbox import Sandbox, SandboxConfig
 
-from .recordings import cursor_id
+from tests.support.recordings import cursor_id
+from tests.support.sandbox import api_session
 
 TOKEN = "rbac-token"
 
@@ -25,11 +27,9 @@ def big_sandbox() -> Iterator[Sandbox]:
         yield sandbox
 
 
-@contextmanager
-def session() -> Iterator[requests.Session]:
-    with requests.Session() as session:
-        session.headers["Authorization"] = f"Bearer {TOKEN}"
-        yield session
+def session() -> AbstractContextManager[requests.Session]:
+    """A requests session holding the big sandbox's TOKEN."""
+    return api_session(TOKEN)
 
 
 def get(s: requests.Session, sb: Sandbox, path: str, **params: Any) -> requests.Response:

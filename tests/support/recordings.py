@@ -1,4 +1,6 @@
-"""Read go-auth0 cassettes from tests/fixtures/recordings (GET answers as parsed JSON)."""
+"""Auth0's own SDK cassettes in tests/fixtures/recordings (go-auth0 and ruby-auth0), read as
+parsed answers, and the check that ours have the recorded shape: the ground truth the
+sandbox is held to."""
 
 from __future__ import annotations
 
@@ -6,18 +8,20 @@ import base64
 import json
 import re
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import yaml
 
-RECORDINGS = Path(__file__).resolve().parents[1] / "fixtures" / "recordings" / "go-auth0"
+from tests.support.paths import RECORDINGS
+
+GO = RECORDINGS / "go-auth0"
+RUBY = RECORDINGS / "ruby-auth0"
 CURSOR = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}UTC,(.+)$")
 
 
 @cache
 def _load(name: str) -> list[dict[str, Any]]:
-    data = yaml.safe_load((RECORDINGS / f"{name}.yaml").read_text())
+    data = yaml.safe_load((GO / f"{name}.yaml").read_text())
     return data["interactions"]
 
 
@@ -35,6 +39,25 @@ def gets(name: str) -> list[tuple[str, int, Any]]:
 def body(name: str, n: int = 0) -> Any:
     """The n-th GET answer of a cassette."""
     return gets(name)[n][2]
+
+
+@cache
+def ruby(name: str) -> list[tuple[str, int, dict[str, str], Any]]:
+    """(uri, status, headers with one value each, parsed body) of a ruby-auth0 cassette."""
+    data = yaml.safe_load((RUBY / name).read_text())
+    out = []
+    for i in data["http_interactions"]:
+        resp = i["response"]
+        headers = {k: " ".join(v) for k, v in resp["headers"].items()}
+        out.append(
+            (
+                i["request"]["uri"],
+                resp["status"]["code"],
+                headers,
+                json.loads(resp["body"]["string"]),
+            )
+        )
+    return out
 
 
 def cursor_id(token: str) -> str:

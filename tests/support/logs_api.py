@@ -1,42 +1,18 @@
-"""Shared bits for the tenant-log tests: recorded log answers (go-auth0 and ruby-auth0
-cassettes, read from tests/fixtures/recordings only) and a checkpoint walker."""
+"""The sandbox's tenant-log API as the log tests use it: Auth0's log id and Link header
+shapes, every recorded log event (to compare ours with), and a checkpoint walker."""
 
 from __future__ import annotations
 
-import json
 import re
-from functools import cache
-from pathlib import Path
 from typing import Any
 
 import requests
-import yaml
 from auth0_sandbox import Sandbox
 
-from .recordings import gets
+from tests.support.recordings import gets, ruby
 
-RUBY = Path(__file__).resolve().parents[1] / "fixtures" / "recordings" / "ruby-auth0"
 LOG_ID = re.compile(r"^900(\d{14})(\d{6})\d{33}$")
 LINK = re.compile(r'^<(?P<url>[^>]+)>; rel="next"$')
-
-
-@cache
-def ruby(name: str) -> list[tuple[str, int, dict[str, str], Any]]:
-    """(uri, status, headers with one value each, parsed body) of a ruby-auth0 cassette."""
-    data = yaml.safe_load((RUBY / name).read_text())
-    out = []
-    for i in data["http_interactions"]:
-        resp = i["response"]
-        headers = {k: " ".join(v) for k, v in resp["headers"].items()}
-        out.append(
-            (
-                i["request"]["uri"],
-                resp["status"]["code"],
-                headers,
-                json.loads(resp["body"]["string"]),
-            )
-        )
-    return out
 
 
 def recorded_events() -> list[dict[str, Any]]:

@@ -1,7 +1,6 @@
-"""Verbatim bodies from Auth0's SDK cassettes (see tests/fixtures/recordings/RECORDINGS.md).
-
-Copied here so the sandbox tests run without the reference checkout.
-"""
+"""Verbatim Auth0 bodies and headers (users, errors, export jobs, token, rate limit) from
+the SDK cassettes (see tests/fixtures/recordings/RECORDINGS.md) and Auth0's docs, as
+constants: what the sandbox must answer exactly."""
 
 from __future__ import annotations
 
