@@ -173,6 +173,10 @@ class Auth0HTTP:
         resp = self.send("GET", f"{self.api_base}{path}", params=params, bucket=bucket)
         return self._json(resp, f"GET /api/v2{bucket or path}"), resp.links
 
+    def sustained_rate(self, path: str) -> float | None:
+        """Requests/s the bucket answering GET `path` sustains, once known (ratelimit.py)."""
+        return self.scheduler.sustained_rate(f"GET {urlsplit(self.api_base + path).path}")
+
     def get_user(
         self, user_id: str, params: t.Mapping[str, t.Any] | None = None
     ) -> dict[str, t.Any] | None:

@@ -92,6 +92,11 @@ class RateScheduler:
         self.throttled = 0
         self.waited_seconds = 0.0
 
+    @property
+    def max_rate(self) -> float | None:
+        """The fixed cap this scheduler was made with (requests/s), if any."""
+        return 1.0 / self._min_interval if self._min_interval else None
+
     # -- the gate -----------------------------------------------------------------------
     def acquire(self) -> None:
         with self._cond:
@@ -308,6 +313,15 @@ class SchedulerPool:
             self._cond.notify_all()
         if shared is not None:
             shared.observe(headers, status)
+
+    def sustained_rate(self, key: str) -> float | None:
+        """Requests/s `key`'s bucket sustains as far as known (the cap included); None
+        before its first answer, or when answers carry no rate headers."""
+        with self._cond:
+            scheduler = self._by_key.get(key)
+        known = [scheduler.rate if scheduler is not None else None, self._cap.max_rate]
+        rates = [r for r in known if r]
+        return min(rates) if rates else None
 
     @property
     def schedulers(self) -> list[RateScheduler]:

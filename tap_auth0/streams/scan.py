@@ -17,11 +17,13 @@ floor, `done_above()` names the ranges already read whole (finished windows, up 
 the run's end minus the look-back, so a change the index had not shown yet is not counted as
 read): a resumed run passes them as `skip` and reads only the rest.
 
-Adaptive (the default for the tap): a second window is tried only if one chain's round trip
-is longer than Auth0's highest documented sustained limit allows (1/16 s), and each further
-one only while round trips stay flat enough that it adds at least half a window's worth of
-answers per second; where the rate limit or the server binds, round trips grow instead, and
-the windows stop there. A single window runs inline, with exactly the requests of one chain.
+Adaptive (the default for the tap): a second window is tried only if one chain makes fewer
+requests per second than 90% of what the tenant's bucket sustains (known from the rate
+headers; before that, or without them, Auth0's highest documented limit, 16/s, stands in),
+and each further one only while round trips stay flat enough that it adds at least half a
+window's worth of answers per second; where the rate limit or the server binds, round trips
+grow instead, and the windows stop there. A single window runs inline, with exactly the
+requests of one chain.
 """
 
 from __future__ import annotations
@@ -46,6 +48,8 @@ MIN_ROUND_TRIPS = 3
 # Below this round trip one chain already makes more requests per second than Auth0's
 # highest documented sustained limit (Enterprise, 16/s): a second window cannot pay.
 SPLIT_ROUND_TRIP = 1 / 16
+# A second window is tried while one chain makes less than this share of the bucket's rate.
+CHAIN_SHARE = 0.9
 
 
 class _Inline:
@@ -92,9 +96,11 @@ class KeysetScan:
         skip: t.Sequence[tuple[str, str]] = (),
         settle: str | None = None,
         adaptive: bool = False,
+        sustained_rate: t.Callable[[], float | None] = lambda: None,
     ) -> None:
         """`adaptive`: add windows only while they pay (see `_pays`); otherwise split up to
-        `windows` whenever a window has enough users left."""
+        `windows` whenever a window has enough users left. `sustained_rate`: requests/s
+        the tenant's bucket allows, once known."""
         self._fetch = fetch
         self.field = sort_field
         self.page_size = page_size
@@ -104,6 +110,7 @@ class KeysetScan:
         self.include_totals = include_totals
         self.max_windows = max(1, windows)
         self.adaptive = adaptive
+        self.sustained_rate = sustained_rate
         # Users a window must have left for a split (each half at least min_window).
         self.min_split = 2 * (min_window or MIN_WINDOW_PAGES * page_size)
         self.skip = sorted(
@@ -255,9 +262,15 @@ class KeysetScan:
         if windows <= 1 or not self.adaptive:
             return True
         if windows == 2:
-            # Untried; worth it only if one chain is slower than any documented limit.
+            # Untried: worth it only if one chain is clearly slower than the bucket allows
+            # (or, the bucket unknown, than Auth0's highest documented limit).
             one = self._round_trips.get(1)
-            return one is not None and one[1] >= SPLIT_ROUND_TRIP
+            if one is None:
+                return False
+            rate = self.sustained_rate()
+            if rate is None:
+                return one[1] >= SPLIT_ROUND_TRIP
+            return 1 / one[1] < CHAIN_SHARE * rate
         now, before = self._round_trips.get(windows - 1), self._round_trips.get(windows - 2)
         if not now or not before or now[0] < MIN_ROUND_TRIPS:
             return False

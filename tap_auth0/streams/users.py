@@ -160,6 +160,7 @@ class UsersStream(Auth0Stream):
             skip=skip,
             settle=iso_ms(now - timedelta(seconds=s.lookback_seconds)),
             adaptive=s.users_list_windows == 0,
+            sustained_rate=lambda: self.http.sustained_rate("/users"),
         )
         self.logger.info(
             "Listing users with %s from %s to %s%s, in up to %d concurrent window(s)%s",

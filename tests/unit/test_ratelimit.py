@@ -5,6 +5,8 @@ from __future__ import annotations
 import threading
 import time
 
+import pytest
+
 from tap_auth0.ratelimit import RateScheduler
 
 
@@ -156,3 +158,16 @@ def test_pool_new_endpoint_sends_one_probe_then_its_bucket_paces_everyone():
     assert got[0].capacity == 10
     # The probe plus the six, all counted on the shared scheduler.
     assert got[0].requests == 7
+
+
+@pytest.mark.parametrize(("limit", "cap", "rate"), [(50, None, 16.0), (2, None, 2.0), (50, 5, 5.0)])
+def test_pool_tells_a_bucket_sustained_rate_once_it_has_answered(limit, cap, rate):
+    """What the users listing asks before it tries a second window."""
+    pool = SchedulerPool(max_requests_per_second=cap)
+    assert pool.sustained_rate("GET /users") == cap
+    slot = pool.acquire("GET /users")
+    pool.release("GET /users", slot, headers(limit, limit - 1, time.time() + 1), 200)
+    assert pool.sustained_rate("GET /users") == pytest.approx(rate)
+    slot = pool.acquire("GET /unlimited")
+    pool.release("GET /unlimited", slot, {}, 200)
+    assert pool.sustained_rate("GET /unlimited") == cap

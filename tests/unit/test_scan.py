@@ -181,3 +181,16 @@ def test_adaptive_windows_are_added_only_while_they_pay(delay, rate, fewest, mos
     s = scan(search.fetch, windows=8, min_window=100, adaptive=True)
     assert len({u["user_id"] for u in s}) == 5000
     assert fewest <= search.peak <= most, f"{search.peak} requests in flight at most"
+
+
+@pytest.mark.parametrize(
+    ("rate", "split"), [(2.0, False), (16.0, True)], ids=["free", "enterprise"]
+)
+def test_a_second_window_only_if_one_chain_is_slower_than_the_bucket_allows(rate, split):
+    """At 80 ms one chain makes ~12 requests/s: all a free tenant (2/s) allows, well under
+    an Enterprise one (16/s)."""
+    users = skewed_users(3000)
+    search = SlowSearch(users, delay=0.08)
+    s = scan(search.fetch, windows=8, min_window=100, adaptive=True, sustained_rate=lambda: rate)
+    assert len({u["user_id"] for u in s}) == 3000
+    assert (search.peak > 1) is split
