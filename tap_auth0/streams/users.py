@@ -49,8 +49,10 @@ class UsersStream(Auth0Stream):
     name = "users"
     path = "/users"
     primary_keys = ("user_id",)
+    # Each window is sorted, their interleaving is not, and the look-back re-reads users
+    # below the bookmark: the stream moves its bookmark itself (`released`), and "sorted"
+    # only keeps the SDK from progress markers and from checking the order.
     is_sorted = True
-    # Look-back re-reads users just below the bookmark; they are not out of order.
     check_sorted = False
     STATE_MSG_FREQUENCY = 1000
     schema = load_schema("user")

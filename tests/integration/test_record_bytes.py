@@ -50,13 +50,14 @@ def run(config: dict, catalog: dict, *, stdlib: bool) -> subprocess.CompletedPro
 
 
 def record_lines(stdout: bytes) -> dict[bytes, list[bytes]]:
-    """Each stream's RECORD lines in order (the fan-out interleaves streams by timing)."""
+    """Each stream's RECORD lines, sorted: the fan-out interleaves streams, and concurrent
+    listing windows the users, by timing."""
     by_stream: dict[bytes, list[bytes]] = {}
     for line in stdout.splitlines():
         if line.startswith(b'{"type":"RECORD"'):
             stream = line.split(b'"stream":', 1)[1].split(b",", 1)[0]
             by_stream.setdefault(stream, []).append(VOLATILE.sub(b"", line))
-    return by_stream
+    return {stream: sorted(lines) for stream, lines in by_stream.items()}
 
 
 @pytest.fixture(scope="module")
