@@ -210,7 +210,8 @@ class KeysetScan:
                 for future in sorted(done, key=lambda f: order[id(inflight[f][0])]):
                     window, request, sent, level = inflight.pop(future)
                     busy.discard(id(window))
-                    self._timed(level, time.monotonic() - sent)
+                    if not request.totals:  # counting a range is a cost of its own
+                        self._timed(level, time.monotonic() - sent)
                     page, total = future.result()
                     first_answer = not window.started
                     users = window.take(request, page, total)
@@ -265,7 +266,7 @@ class KeysetScan:
             # Untried: worth it only if one chain is clearly slower than the bucket allows
             # (or, the bucket unknown, than Auth0's highest documented limit).
             one = self._round_trips.get(1)
-            if one is None:
+            if one is None or one[0] < 2:
                 return False
             rate = self.sustained_rate()
             if rate is None:

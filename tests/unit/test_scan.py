@@ -170,8 +170,8 @@ def test_resuming_from_the_floor_and_the_ranges_read_loses_nothing():
     ("delay", "rate", "fewest", "most"),
     [
         (0.0, 0.0, 1, 1),  # a fast answer: one chain is as fast as the limit allows
-        (0.08, 0.0, 6, 8),  # latency binds: windows up to the cap
-        (0.08, 25.0, 2, 4),  # the limit binds at ~2 windows' worth: they stop there
+        (0.08, 0.0, 4, 8),  # latency binds: windows towards the cap
+        (0.08, 15.0, 2, 3),  # the limit binds at ~1.2 windows' worth: they stop there
     ],
     ids=["fast", "latency-bound", "limit-bound"],
 )
