@@ -7,6 +7,8 @@ has a STATE, it has every record emitted before it.
 
 from __future__ import annotations
 
+import atexit
+import io
 import sys
 import typing as t
 from datetime import datetime
@@ -14,20 +16,90 @@ from datetime import datetime
 from singer_sdk.contrib.msgspec import MsgSpecWriter, serialize_jsonl
 from singer_sdk.singerlib.messages import RecordMessage
 
+# Under PYTHONUNBUFFERED=1 (or -u), common in containers, stdout's binary layer is the raw
+# file: a system call per RECORD. Such a file gets a buffer of the tap's own, of the size
+# Python's own stdout buffer has, flushed with stdout (before every non-RECORD message, and
+# at exit).
+BUFFER_BYTES = io.DEFAULT_BUFFER_SIZE
+_buffered: dict[int, tuple[io.RawIOBase, io.BufferedWriter]] = {}
+
+
+def _sink(out: t.Any) -> t.Any:
+    if not isinstance(out, io.RawIOBase):
+        return out
+    entry = _buffered.get(id(out))
+    if entry is None or entry[0] is not out:
+        entry = (out, io.BufferedWriter(out, BUFFER_BYTES))
+        _buffered[id(out)] = entry
+    return entry[1]
+
+
+class _Guard:
+    """Whether stdout is being written. A signal handler can run inside a buffered write
+    (Python runs it when the system call is interrupted), where writing again raises
+    "reentrant call" and a STATE would never come out: such a handler defers its work to
+    the end of the write (`after_write`)."""
+
+    busy = False
+    deferred: t.Callable[[], None] | None = None
+
+
+def after_write(action: t.Callable[[], None]) -> bool:
+    """Run `action` now if nothing is being written (True), else when the write ends."""
+    if not _Guard.busy:
+        return True
+    _Guard.deferred = action
+    return False
+
+
+def _guarded(write: t.Callable[[], None]) -> None:
+    _Guard.busy = True
+    try:
+        write()
+    finally:
+        _Guard.busy = False
+    action = _Guard.deferred
+    if action is not None:
+        _Guard.deferred = None
+        action()
+
 
 def _write(data: bytes | bytearray) -> None:
     out = getattr(sys.stdout, "buffer", None)
     if out is None:  # a text stream, e.g. redirected in tests
         sys.stdout.write(data.decode())
-    else:
-        out.write(data)
+        return
+    # _guarded, inlined: this runs once per record.
+    _Guard.busy = True
+    try:
+        _sink(out).write(data)
+    finally:
+        _Guard.busy = False
+    if _Guard.deferred is not None:
+        action, _Guard.deferred = _Guard.deferred, None
+        action()
+
+
+def _flush() -> None:
+    for raw, buffered in list(_buffered.values()):
+        if not raw.closed:
+            buffered.flush()
+    sys.stdout.flush()
+
+
+def flush() -> None:
+    """Everything written so far reaches stdout's file."""
+    _guarded(_flush)
+
+
+atexit.register(flush)
 
 
 class BufferedMsgSpecWriter(MsgSpecWriter):
     def write_message(self, message) -> None:  # type: ignore[no-untyped-def]
         _write(self.format_message(message))
         if not isinstance(message, RecordMessage):
-            sys.stdout.flush()
+            flush()
 
     def write_record(
         self,

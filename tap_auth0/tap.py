@@ -12,6 +12,7 @@ import click
 from singer_sdk.singerlib.messages import StateMessage
 from singer_sdk.tap_base import CliTestOptionValue
 
+from tap_auth0 import output
 from tap_auth0.client import connect
 from tap_auth0.errors import ConfigError, TapAuth0Error
 from tap_auth0.http_client import redact_secrets
@@ -159,10 +160,15 @@ class TapAuth0(TapHooks):
 
     def on_termination(self, signum: int) -> None:
         """SIGTERM/SIGINT: the last line on stdout is always a STATE (the SDK's writer
-        skips one equal to the last emitted, which could leave RECORDs after it)."""
+        skips one equal to the last emitted, which could leave RECORDs after it). Inside a
+        write to stdout, that happens as soon as the write is done."""
+        if output.after_write(lambda: self._terminate(signum)):
+            self._terminate(signum)
+
+    def _terminate(self, signum: int) -> None:
         try:
             self.message_writer.write_message(StateMessage(value=self.state))
-            sys.stdout.flush()
+            output.flush()
         finally:
             self.logger.info("Gracefully shutting down...")
             # Not the SDK's exit 0: an interrupted sync must not look complete.
