@@ -15,7 +15,7 @@ from __future__ import annotations
 from auth0_sandbox import Sandbox, SandboxConfig
 from auth0_sandbox.ratelimit import PROFILES as BUCKETS
 from bench import CREDS, ServerCounter, catalog_selecting
-from bench_listing import run_measured
+from bench_listing import cost_cells, run_measured
 
 from tap_auth0.streams.logs import TAKE
 
@@ -80,10 +80,7 @@ def bench_logs_record_cost(quick: bool) -> list[str]:
         config = {"domain": sb.base_url, **CREDS}
         res = run_measured(config, catalog_selecting(config, {"logs"}))
         assert res["records"] == n, f"{res['records']} of {n}"
-        rows.append(
-            f"| {n:,} | {n:,} | {res['elapsed']:.1f} | {res['cpu']:.2f} "
-            f"| {n / res['cpu']:,.0f} | {res['rss_mb']:.0f} | {res['state_bytes']} |"
-        )
+        rows.append(f"| {n:,} | {n:,} | {cost_cells(n, res)} |")
         print(rows[-1], flush=True)
     return rows
 
