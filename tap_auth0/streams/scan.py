@@ -18,17 +18,18 @@ the run's end minus the look-back, so a change the index had not shown yet is no
 read): a resumed run passes them as `skip` and reads only the rest.
 
 Adaptive (the default for the tap): a second window is tried only if one chain makes fewer
-requests per second than 90% of what the tenant's bucket sustains (known from the rate
-headers; before that, or without them, Auth0's highest documented limit, 16/s, stands in),
-and each further one only while round trips stay flat enough that it adds at least half a
-window's worth of answers per second; where the rate limit or the server binds, round trips
-grow instead, and the windows stop there. A single window runs inline, with exactly the
+requests per second than Auth0's highest documented sustained limit (16/s: a median round
+trip over 1/16 s) and fewer than 90% of what the tenant's bucket sustains (from the rate
+headers), and each further one only while round trips stay flat enough that it adds at least
+half a window's worth of answers per second; where the rate limit or the server binds, round
+trips grow instead, and the windows stop there. A single window runs inline, with exactly the
 requests of one chain.
 """
 
 from __future__ import annotations
 
 import math
+import statistics
 import time
 import typing as t
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -45,8 +46,10 @@ MIN_WINDOW_PAGES = 10
 # compared once a level has this many.
 ROUND_TRIP_WEIGHT = 0.3
 MIN_ROUND_TRIPS = 3
+CHAIN_TRIPS = 7
 # Below this round trip one chain already makes more requests per second than Auth0's
-# highest documented sustained limit (Enterprise, 16/s): a second window cannot pay.
+# highest documented sustained limit (Enterprise, 16/s): a second window cannot pay there
+# (`users_list_windows` N forces windows, e.g. for a private cloud's higher limits).
 SPLIT_ROUND_TRIP = 1 / 16
 # A second window is tried while one chain makes less than this share of the bucket's rate.
 CHAIN_SHARE = 0.9
@@ -122,6 +125,7 @@ class KeysetScan:
         self._initial: dict[int, int | None] = {}
         # Requests in flight -> (answers, mean round trip in seconds).
         self._round_trips: dict[int, tuple[int, float]] = {}
+        self._chain_trips: list[float] = []  # one chain's first round trips
         # Expected users per window, from the counts (absolute, emitted included).
         self._expected: dict[int, float] = {}
         # A split window's share, corrected when the new window's count arrives.
@@ -252,6 +256,8 @@ class KeysetScan:
 
     def _timed(self, level: int, seconds: float) -> None:
         """An answer's round trip (scheduler wait included) with `level` requests out."""
+        if level == 1 and len(self._chain_trips) < CHAIN_TRIPS:
+            self._chain_trips.append(seconds)
         count, mean = self._round_trips.get(level, (0, 0.0))
         mean = seconds if count == 0 else mean + ROUND_TRIP_WEIGHT * (seconds - mean)
         self._round_trips[level] = (count + 1, mean)
@@ -263,15 +269,17 @@ class KeysetScan:
         if windows <= 1 or not self.adaptive:
             return True
         if windows == 2:
-            # Untried: worth it only if one chain is clearly slower than the bucket allows
-            # (or, the bucket unknown, than Auth0's highest documented limit).
-            one = self._round_trips.get(1)
-            if one is None or one[0] < 2:
+            # Untried: worth it only if one chain is slower than Auth0's highest documented
+            # sustained limit, and clearly slower than the tenant's bucket allows.
+            # The median of one chain's first answers: one slow answer (a pause on either
+            # side) must not start windows where they cannot pay.
+            if len(self._chain_trips) < MIN_ROUND_TRIPS:
                 return False
+            typical = statistics.median(self._chain_trips)
             rate = self.sustained_rate()
-            if rate is None:
-                return one[1] >= SPLIT_ROUND_TRIP
-            return 1 / one[1] < CHAIN_SHARE * rate
+            return typical >= SPLIT_ROUND_TRIP and (
+                rate is None or 1 / typical < CHAIN_SHARE * rate
+            )
         now, before = self._round_trips.get(windows - 1), self._round_trips.get(windows - 2)
         if not now or not before or now[0] < MIN_ROUND_TRIPS:
             return False
