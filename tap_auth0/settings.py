@@ -202,7 +202,7 @@ class Settings:
         "`updated_at` range is split where the users are, and the windows are read at once "
         "through the shared rate limiter. 0 = adaptive, up to `max_concurrency`: windows are "
         "added only while they list faster (latency, not the rate limit, binds); N = up to N "
-        "windows whenever there are enough users; 1 = one chain.",
+        "windows (at most `max_concurrency`) whenever there are enough users; 1 = one chain.",
         default=0,
         minimum=0,
         maximum=64,
