@@ -56,7 +56,8 @@ def catalog_selecting(config: dict, streams: set[str]) -> dict:
 
 
 def run_tap(config: dict, *, catalog: dict | None = None) -> dict:
-    """Run the real console script; time each RECORD line as it arrives."""
+    """Run the real console script; time each RECORD line as it arrives. Also its CPU
+    seconds (user + system, start-up included, from wait4), peak RSS and final STATE."""
     import subprocess
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -81,14 +82,16 @@ def run_tap(config: dict, *, catalog: dict | None = None) -> dict:
             elif line.startswith(b'{"type":"STATE"'):
                 last_state = line
         hwm.stop()
-        _, status, _ = os.wait4(proc.pid, 0)
+        _, status, usage = os.wait4(proc.pid, 0)
         elapsed = time.perf_counter() - start
     if status != 0:
         raise SystemExit(f"tap failed (status {status}) for {config}")
     state = json.loads(last_state)["value"] if last_state else {}
     return {
         "times": times,
+        "records": len(times),
         "elapsed": elapsed,
+        "cpu": usage.ru_utime + usage.ru_stime,
         "rss_mb": hwm.peak_kb / 1024,
         "state_bytes": len(json.dumps(state, separators=(",", ":"))),
     }

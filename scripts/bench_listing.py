@@ -15,8 +15,6 @@ record costs end to end.
 from __future__ import annotations
 
 import contextlib
-import json
-import os
 import socket
 import subprocess
 import sys
@@ -26,7 +24,7 @@ import typing as t
 from pathlib import Path
 
 from auth0_sandbox import Sandbox, SandboxConfig
-from bench import CREDS, TAP, HighWaterMark, ServerCounter, catalog_selecting
+from bench import CREDS, ServerCounter, catalog_selecting, run_tap
 
 LISTING = "GET /api/v2/users"
 # sandbox profile, label, burst, sustained requests/s, users (windows run ~10-20 s)
@@ -41,42 +39,6 @@ MODES = [
     ("windows (8)", {"max_concurrency": 8}),
     ("one chain", {"max_concurrency": 8, "users_list_windows": 1}),
 ]
-
-
-def run_measured(config: dict, catalog: dict) -> dict:
-    """The console script to completion: records, CPU seconds, peak RSS, final STATE."""
-    with tempfile.TemporaryDirectory() as tmp:
-        cfg, cat = Path(tmp, "config.json"), Path(tmp, "catalog.json")
-        cfg.write_text(json.dumps(config))
-        cat.write_text(json.dumps(catalog))
-        start = time.perf_counter()
-        proc = subprocess.Popen(
-            [TAP, "--config", str(cfg), "--catalog", str(cat)],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            bufsize=1 << 16,
-        )
-        hwm = HighWaterMark(proc.pid)
-        records, last_state = 0, b""
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            if line.startswith(b'{"type":"RECORD"'):
-                records += 1
-            elif line.startswith(b'{"type":"STATE"'):
-                last_state = line
-        hwm.stop()
-        _, status, usage = os.wait4(proc.pid, 0)
-        elapsed = time.perf_counter() - start
-    if status != 0:
-        raise SystemExit(f"tap failed (status {status})")
-    state = json.loads(last_state)["value"] if last_state else {}
-    return {
-        "records": records,
-        "elapsed": elapsed,
-        "cpu": usage.ru_utime + usage.ru_stime,
-        "rss_mb": hwm.peak_kb / 1024,
-        "state_bytes": len(json.dumps(state, separators=(",", ":"))),
-    }
 
 
 def bench_listing_profiles(quick: bool) -> list[str]:
@@ -97,7 +59,7 @@ def bench_listing_profiles(quick: bool) -> list[str]:
                 time.sleep(burst / rate + 0.5)  # a full bucket for each run
                 sb.reset_stats()
                 with ServerCounter(sb, LISTING) as counter:
-                    res = run_measured({**config, **settings}, catalog)
+                    res = run_tap({**config, **settings}, catalog=catalog)
                 assert res["records"] == n, f"{res['records']} of {n}"
                 stats = sb.stats()
                 requests = stats["by_endpoint"].get(LISTING, 0)
@@ -176,7 +138,7 @@ def bench_record_cost(quick: bool) -> list[str]:
                 config = {"domain": base_url, **CREDS, "users_extraction": mode}
                 catalog = catalog_selecting(config, {"users"})
                 runs = sorted(
-                    (run_measured(config, catalog) for _ in range(RECORD_COST_RUNS)),
+                    (run_tap(config, catalog=catalog) for _ in range(RECORD_COST_RUNS)),
                     key=lambda r: r["cpu"],
                 )
                 assert all(r["records"] == n for r in runs), f"{mode}: short of {n}"

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from auth0_sandbox import Sandbox, SandboxConfig
 from auth0_sandbox.ratelimit import PROFILES as BUCKETS
-from bench import CREDS, ServerCounter, catalog_selecting
-from bench_listing import cost_cells, run_measured
+from bench import CREDS, ServerCounter, catalog_selecting, run_tap
+from bench_listing import cost_cells
 
 from tap_auth0.streams.logs import TAKE
 
@@ -54,7 +54,7 @@ def bench_logs_profiles(quick: bool) -> list[str]:
             catalog = catalog_selecting(config, {"logs"})
             sb.reset_stats()
             with ServerCounter(sb, LOGS) as counter:
-                res = run_measured(config, catalog)
+                res = run_tap(config, catalog=catalog)
             assert res["records"] == n, f"{res['records']} of {n}"
             stats = sb.stats()
             requests = stats["by_endpoint"].get(LOGS, 0)
@@ -78,7 +78,7 @@ def bench_logs_record_cost(quick: bool) -> list[str]:
     n = 20_000 if quick else 100_000
     with Sandbox(SandboxConfig(users=50, logs=n, seed=5, **CREDS)) as sb:
         config = {"domain": sb.base_url, **CREDS}
-        res = run_measured(config, catalog_selecting(config, {"logs"}))
+        res = run_tap(config, catalog=catalog_selecting(config, {"logs"}))
         assert res["records"] == n, f"{res['records']} of {n}"
         rows.append(f"| {n:,} | {n:,} | {cost_cells(n, res)} |")
         print(rows[-1], flush=True)
