@@ -23,7 +23,7 @@ import pytest
 import yaml
 from auth0_sandbox import Sandbox, SandboxConfig
 
-from tests.support.meltano import MELTANO
+from tests.support.meltano import MELTANO, clean_env
 from tests.support.paths import ROOT
 
 DEFINITION = ROOT / "plugin" / "extractors" / "tap-auth0--tap-auth0-singer.yml"
@@ -53,17 +53,7 @@ class Project:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.n = 0
-        inherited = {
-            k: v
-            for k, v in os.environ.items()
-            if not k.startswith(("TAP_AUTH0_", "TARGET_", "MELTANO_"))
-        }
-        self.env = {
-            **inherited,
-            "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
-            "MELTANO_CLI_DISABLE_VERSION_CHECK": "true",
-            "NO_COLOR": "1",
-        }
+        self.env = clean_env()
         # As the Makefile: Meltano 4 installs plugins with uv, which trusts the system CAs.
         self.env.setdefault("UV_SYSTEM_CERTS", "1")
 

@@ -64,31 +64,41 @@ def e2e_sandbox() -> Iterator[Sandbox]:
         yield sb
 
 
+def clean_env(**extra: str) -> dict[str, str]:
+    """This process's environment without any tap, target or Meltano setting (so nothing
+    from the developer's shell leaks into a run), offline and uncoloured; then `extra`."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("TAP_AUTH0_", "TARGET_", "MELTANO_"))
+    }
+    env.update(
+        MELTANO_SEND_ANONYMOUS_USAGE_STATS="false",
+        MELTANO_CLI_DISABLE_VERSION_CHECK="true",
+        NO_COLOR="1",
+    )
+    env.update(extra)
+    return env
+
+
 class MeltanoRunner:
     """Runs the repo's Meltano project against one sandbox with isolated state/outputs."""
 
     def __init__(self, workdir: Path, base_url: str) -> None:
         self.workdir = workdir
         self.n = 0
-        inherited = {
-            k: v
-            for k, v in os.environ.items()
-            if not k.startswith(("TAP_AUTH0_", "TARGET_", "MELTANO_"))
-        }
-        self.env = {
-            **inherited,
-            "MELTANO_DATABASE_URI": f"sqlite:///{workdir / 'meltano.db'}",
-            "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
-            "MELTANO_CLI_DISABLE_VERSION_CHECK": "true",
-            "MELTANO_CLI_LOG_FORMAT": "plain",
-            "NO_COLOR": "1",
-            "TAP_AUTH0_DOMAIN": base_url,
-            "TAP_AUTH0_CLIENT_ID": CLIENT_ID,
-            "TAP_AUTH0_CLIENT_SECRET": CLIENT_SECRET,
-            "TAP_AUTH0_DUCKDB_PATH": str(workdir / "e2e.duckdb"),
-            "TAP_AUTH0_JSONL_DIR": str(workdir / "jsonl"),
-            "TARGET_DUCKDB_ADD_METADATA_COLUMNS": "true",
-        }
+        self.env = clean_env(
+            **{
+                "MELTANO_DATABASE_URI": f"sqlite:///{workdir / 'meltano.db'}",
+                "MELTANO_CLI_LOG_FORMAT": "plain",
+                "TAP_AUTH0_DOMAIN": base_url,
+                "TAP_AUTH0_CLIENT_ID": CLIENT_ID,
+                "TAP_AUTH0_CLIENT_SECRET": CLIENT_SECRET,
+                "TAP_AUTH0_DUCKDB_PATH": str(workdir / "e2e.duckdb"),
+                "TAP_AUTH0_JSONL_DIR": str(workdir / "jsonl"),
+                "TARGET_DUCKDB_ADD_METADATA_COLUMNS": "true",
+            }
+        )
 
     def __call__(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         self.n += 1
