@@ -86,6 +86,12 @@ class RateScheduler:
         self._pacing = False
         self._rate_source = "none"
         self._completed = 0
+        # Answers arrive out of order (threads), so requests are numbered as they are sent
+        # (a thread keeps its numbers from acquire() to release()); see `_learn`.
+        self._sent = 0
+        self._basis_sent = 0  # requests sent when an answer's count was last taken as is
+        self._count_remaining = 0  # the remaining of the answer our count comes from
+        self._tickets = threading.local()
         self._samples: collections.deque[tuple[float, int, int, int]] = collections.deque()
         # Figures for logs and the benchmark.
         self.requests = 0
@@ -106,6 +112,8 @@ class RateScheduler:
                 if wait <= 0:
                     self._inflight += 1
                     self.requests += 1
+                    self._sent += 1
+                    self._my_tickets().append(self._sent)
                     if self._tokens is not None:
                         self._tokens -= 1
                     if self._min_interval:
@@ -148,11 +156,13 @@ class RateScheduler:
         """Record one answer (or a failure with no answer: headers None)."""
         with self._cond:
             self._inflight = max(self._inflight - 1, 0)
+            mine = self._my_tickets()
+            number = mine.pop() if mine else None
             now = self._clock()
             parsed = RateHeaders.parse(headers) if headers is not None else None
             if parsed is not None:
                 self._completed += 1
-                self._learn(now, parsed)
+                self._learn(now, parsed, number)
             if status == 429:
                 self.throttled += 1
                 self._tokens = 0.0
@@ -172,10 +182,34 @@ class RateScheduler:
         with self._cond:
             self.requests += 1
 
-    def _learn(self, now: float, h: RateHeaders) -> None:
+    def _my_tickets(self) -> list[int]:
+        tickets = getattr(self._tickets, "numbers", None)
+        if tickets is None:
+            tickets = self._tickets.numbers = []
+        return tickets
+
+    def _learn(self, now: float, h: RateHeaders, number: int | None = None) -> None:
+        # Tokens the server had left, minus requests of ours still unanswered: some may
+        # have been counted already, so this is never above the truth.
+        told = float(h.remaining) - self._inflight
+        if self._tokens is None or (number is not None and number > self._basis_sent):
+            # Sent after the count was last taken, so the server saw it later: fresher
+            # (after a 429 storm this raises the count again, so nothing starves).
+            self._tokens = told
+            self._basis_sent, self._count_remaining = self._sent, h.remaining
+        elif self.capacity is not None:
+            # In flight when the count was taken: an older answer can only lower it. One
+            # showing more left than the answer our count comes from was served before
+            # that one, so it was counted twice there (spent, and unanswered): give it back.
+            current = self._current_tokens(now)
+            give_back = 1.0 if h.remaining > self._count_remaining else 0.0
+            if told < current + give_back:
+                self._tokens, self._count_remaining = told, h.remaining
+            else:
+                self._tokens = current + give_back
+        else:
+            self._tokens = told
         self.capacity = h.limit
-        # Tokens the server had left, minus requests of ours it has not counted yet.
-        self._tokens = float(h.remaining) - self._inflight
         self._tokens_at = now
         self._samples.append((now, h.remaining, self._completed, h.limit))
         while self._samples and now - self._samples[0][0] > RATE_WINDOW_SECONDS:

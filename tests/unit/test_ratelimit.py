@@ -88,6 +88,85 @@ def test_429_blocks_every_thread_until_reset():
     assert min(done) >= reset_at - 0.01
 
 
+class Bucket:
+    """A server-side bucket with no refill (the clock stands still): takes a token per
+    request in the order the server sees them."""
+
+    def __init__(self, size: int) -> None:
+        self.size, self.left, self.overdrawn = size, size, 0
+        self.lock = threading.Lock()
+
+    def take(self) -> int:
+        if self.left == 0:
+            self.overdrawn += 1
+            return 0
+        self.left -= 1
+        return self.left
+
+
+SENT = list(range(9))
+SWAPPED = [1, 0, 3, 2, 5, 4, 7, 6, 8]
+
+
+@pytest.mark.parametrize(
+    ("served", "answered"),
+    [
+        (SENT, SENT),
+        (SENT, SENT[::-1]),
+        (SENT, [8, 0, 7, 1, 6, 2, 5, 3, 4]),
+        (SWAPPED, SENT),
+        (SWAPPED, SWAPPED[::-1]),
+        (SWAPPED, [0, 1, 8, 2, 7, 3, 6, 4, 5]),
+    ],
+    ids=[
+        "in-order",
+        "newest-first",
+        "interleaved",
+        "served-swapped",
+        "swapped-newest-first",
+        "swapped-interleaved",
+    ],
+)
+def test_answers_out_of_order_never_overdraw_a_small_bucket(served, answered):
+    """Nine requests drain a 10-token bucket; however the server orders them and however
+    their answers come back, the scheduler then knows the bucket is empty, and knows no
+    less. (An older answer's higher count raising ours gave 429s in the benchmark.)"""
+    ft = FakeTime()
+    s = RateScheduler(clock=ft.clock, wall=ft.wall)
+    bucket = Bucket(10)
+    s.acquire()
+    s.release(headers(10, bucket.take(), ft.wall() + 6), 200)
+    acquired = [threading.Event() for _ in range(9)]
+    go_serve = [threading.Event() for _ in range(9)]
+    go_answer = [threading.Event() for _ in range(9)]
+    remaining: dict[int, int] = {}
+
+    def request(i: int) -> None:
+        s.acquire()  # request i is the i-th sent
+        acquired[i].set()
+        go_serve[i].wait(5)
+        remaining[i] = bucket.take()
+        go_answer[i].wait(5)
+        s.release(headers(10, remaining[i], ft.wall() + 6), 200)
+
+    threads = [threading.Thread(target=request, args=(i,)) for i in range(9)]
+    for i, th in enumerate(threads):
+        th.start()
+        assert acquired[i].wait(5)
+    for i in served:
+        go_serve[i].set()
+        while i not in remaining:
+            time.sleep(0.001)
+    for i in answered:
+        go_answer[i].set()
+        threads[i].join(5)
+    assert bucket.left == 0 and bucket.overdrawn == 0
+    assert s._wait_needed(ft.now) > 0, "an empty bucket: the next request must wait"
+    assert s._tokens is not None and -0.5 < s._tokens < 0.5, "and not a lower guess either"
+    ft.now += 1 / (100 / 60) / 0.97 + 0.01  # one token's refill at the documented 100/min
+    assert s._wait_needed(ft.now) == 0, "one token later it may send"
+
+
 def test_max_requests_per_second_cap():
     ft = FakeTime()
     s = RateScheduler(4.0, clock=ft.clock, wall=ft.wall)
