@@ -167,6 +167,11 @@ class ServerCounter:
         return (hi[1] - lo[1]) / (hi[0] - lo[0]) if hi[0] > lo[0] else 0.0
 
 
+def throttle_cell(throttled: int, requests: int) -> str:
+    """The "429s / requests" cell: the count, and its share of the requests."""
+    return f"{throttled} / {requests} ({100 * throttled / max(requests, 1):.1f}%)"
+
+
 def bench_profiles(quick: bool) -> list[str]:
     rows = [
         "| profile | mode | records | records/s (steady) | % of sustained | 429s / requests "
@@ -215,8 +220,7 @@ def bench_profiles(quick: bool) -> list[str]:
                     listing_rate = listed / res["times"][-1] if listed else 0
                 rows.append(
                     f"| {name} | {mode} | {got} | {measured:.2f} | {100 * measured / rate:.0f}% "
-                    f"| {throttled} / {requests} ({100 * throttled / max(requests, 1):.1f}%) "
-                    f"| {listing_rate:.0f} |"
+                    f"| {throttle_cell(throttled, requests)} | {listing_rate:.0f} |"
                 )
                 print(rows[-1], flush=True)
     return rows

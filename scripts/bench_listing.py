@@ -24,7 +24,7 @@ import typing as t
 from pathlib import Path
 
 from auth0_sandbox import Sandbox, SandboxConfig
-from bench import CREDS, ServerCounter, catalog_selecting, run_tap
+from bench import CREDS, ServerCounter, catalog_selecting, run_tap, throttle_cell
 
 LISTING = "GET /api/v2/users"
 # sandbox profile, label, burst, sustained requests/s, users (windows run ~10-20 s)
@@ -74,24 +74,31 @@ def bench_listing_profiles(quick: bool) -> list[str]:
                 rows.append(
                     f"| {label} | {mode} | {n:,} | {res['elapsed']:.1f} | {requests} "
                     f"| {per_request:.1f} | {listed:,.0f} | {100 * listed / (rate * 100):.0f}% "
-                    f"| {throttled} / {requests} ({100 * throttled / max(requests, 1):.1f}%) "
-                    f"| {listed / base:.2f} |"
+                    f"| {throttle_cell(throttled, requests)} | {listed / base:.2f} |"
                 )
                 print(rows[-1], flush=True)
     return rows
 
 
-def cost_cells(records: int, res: dict) -> str:
-    """A record-cost row's measured cells: elapsed s, CPU s, records per CPU-second, peak
-    RSS MB, STATE bytes."""
+def cost_cells(config: dict, catalog: dict, records: int) -> str:
+    """A record-cost row's measured cells from RECORD_COST_RUNS runs: the run with the median
+    CPU seconds gives elapsed s, CPU s, records per CPU-second, peak RSS MB and STATE bytes;
+    then the records per CPU-second range across the runs (a shared machine drifts)."""
+    runs = sorted(
+        (run_tap(config, catalog=catalog) for _ in range(RECORD_COST_RUNS)),
+        key=lambda r: r["cpu"],
+    )
+    assert all(r["records"] == records for r in runs), f"short of {records} records"
+    res = runs[len(runs) // 2]
     return (
         f"{res['elapsed']:.1f} | {res['cpu']:.2f} | {records / res['cpu']:,.0f} "
-        f"| {res['rss_mb']:.0f} | {res['state_bytes']}"
+        f"| {res['rss_mb']:.0f} | {res['state_bytes']} "
+        f"| {records / runs[-1]['cpu']:,.0f}-{records / runs[0]['cpu']:,.0f}"
     )
 
 
 @contextlib.contextmanager
-def sandbox_process(users: int) -> t.Iterator[str]:
+def sandbox_process(users: int, *, logs: int = 0) -> t.Iterator[str]:
     """The sandbox as a process of its own (`tap-auth0-sandbox`), as a tenant is: in the
     bench's process it would share one interpreter lock with the reader of the tap's output,
     and the tap's CPU seconds would swing with it. Yields its base URL."""
@@ -105,6 +112,7 @@ def sandbox_process(users: int) -> t.Iterator[str]:
         "--export-seconds=2",
         f"--access-token={CREDS['access_token']}",
         f"--port={port}",
+        f"--logs={logs}",
     ]
     with tempfile.TemporaryFile("w+") as log:
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, text=True)
@@ -137,14 +145,7 @@ def bench_record_cost(quick: bool) -> list[str]:
             for mode in modes:
                 config = {"domain": base_url, **CREDS, "users_extraction": mode}
                 catalog = catalog_selecting(config, {"users"})
-                runs = sorted(
-                    (run_tap(config, catalog=catalog) for _ in range(RECORD_COST_RUNS)),
-                    key=lambda r: r["cpu"],
-                )
-                assert all(r["records"] == n for r in runs), f"{mode}: short of {n}"
-                res = runs[len(runs) // 2]
-                spread = f"{n / runs[-1]['cpu']:,.0f}-{n / runs[0]['cpu']:,.0f}"
-                rows.append(f"| {n:,} | {mode} | {n:,} | {cost_cells(n, res)} | {spread} |")
+                rows.append(f"| {n:,} | {mode} | {n:,} | {cost_cells(config, catalog, n)} |")
                 print(rows[-1], flush=True)
     return rows
 
