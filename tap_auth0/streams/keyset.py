@@ -134,26 +134,26 @@ class KeysetWindow:
         self.low, self.low_inclusive = last, True
         return out
 
-    def _unseen(self, page: list[User]) -> list[User]:
-        boundary = self.boundary_value
-        if boundary is None:
-            out = page
-        else:
-            ids = self.boundary_ids
-            out = [u for u in page if u.get(self.field) != boundary or u["user_id"] not in ids]
-            self.stats.skipped_boundary += len(page) - len(out)
+    def _emit(self, page: list[User], out: list[User]) -> list[User]:
+        """Count `out`, what is left of `page` once the users already emitted are skipped."""
+        self.stats.skipped_boundary += len(page) - len(out)
         self.emitted += len(out)
         self.stats.emitted += len(out)
         return out
+
+    def _unseen(self, page: list[User]) -> list[User]:
+        boundary = self.boundary_value
+        if boundary is None:
+            return self._emit(page, page)
+        ids = self.boundary_ids
+        out = [u for u in page if u.get(self.field) != boundary or u["user_id"] not in ids]
+        return self._emit(page, out)
 
     def _take_tie(self, page: list[User]) -> list[User]:
         """All users whose sort field equals the tie value, in user_id order."""
         self.tie_count += len(page)
         skip = self.tie_skip
-        out = [u for u in page if u["user_id"] not in skip] if skip else page
-        self.stats.skipped_boundary += len(page) - len(out)
-        self.emitted += len(out)
-        self.stats.emitted += len(out)
+        out = self._emit(page, [u for u in page if u["user_id"] not in skip] if skip else page)
         if len(page) < self.page_size:
             value = t.cast(str, self.tie_value)
             self.stats.tie_groups.append((value, self.tie_count))
