@@ -7,6 +7,8 @@ EXIT_CONFIG = 2
 EXIT_AUTH = 3
 EXIT_API = 4
 EXIT_NETWORK = 5
+# The target stopped reading stdout: what a shell reports for a writer killed by SIGPIPE.
+EXIT_TARGET_STOPPED = 141
 
 
 class TapAuth0Error(Exception):
@@ -84,3 +86,12 @@ class RetriesExhausted(TapAuth0Error):
     """Transient failures (5xx, timeouts, 429) outlasted the retry budget."""
 
     exit_code = EXIT_API
+
+
+class TargetStopped(SystemExit):
+    """The target closed stdout (a broken pipe): nothing more can be delivered, so the run
+    stops at once, without retrying and without another STATE. A SystemExit, so that no
+    handler for failures (the SDK logs every Exception a stream raises) takes it for one."""
+
+    def __init__(self) -> None:
+        super().__init__(EXIT_TARGET_STOPPED)

@@ -14,7 +14,7 @@ from singer_sdk.tap_base import CliTestOptionValue
 
 from tap_auth0 import output
 from tap_auth0.client import connect
-from tap_auth0.errors import ConfigError, TapAuth0Error
+from tap_auth0.errors import ConfigError, TapAuth0Error, TargetStopped
 from tap_auth0.http_client import redact_secrets
 from tap_auth0.output import BufferedMsgSpecWriter
 from tap_auth0.sdk_hooks import TapHooks
@@ -226,6 +226,13 @@ def cli() -> None:
         sys.stderr.write(f"tap-auth0: error: {message}\n")
         sys.stderr.flush()
         sys.exit(exc.exit_code)
+    except TargetStopped as exc:
+        sys.stderr.write(
+            "tap-auth0: error: the target stopped reading (broken pipe on stdout); nothing "
+            "more was sent, and the next run resumes from the last STATE it received\n"
+        )
+        sys.stderr.flush()
+        sys.exit(exc.code)
     except Terminated as exc:
         sys.stderr.write(
             f"tap-auth0: error: stopped by {signal.Signals(exc.signum).name}; the next run "
