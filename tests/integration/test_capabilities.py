@@ -256,3 +256,23 @@ def test_each_override_writes_every_line_the_sdk_writes(sandbox, switch):
     assert lines[switch] == lines["off"]
     assert len(lines["off"]["STATE"]) >= 2 and len(lines["off"]["logs"]) > 300
     assert lines["off"]["role_members"]
+
+
+def test_batching_a_stream_the_maps_copy_is_a_config_error(sandbox, tmp_path: Path):
+    """A batch file holds one shape: the SDK would hand `users` and its copy the same raw
+    file. One line naming the settings, exit 2, nothing written."""
+    config = base_config(
+        sandbox,
+        stream_maps={"users_copy": {"__source__": "users"}},
+        batch_config={
+            "encoding": {"format": "jsonl", "compression": "gzip"},
+            "storage": {"root": f"file://{tmp_path}", "prefix": "b-"},
+        },
+    )
+    proc = run_cli(config, catalog=catalog_selecting(config, {"users"}))
+    assert proc.returncode == 2, proc.stderr[-3000:]
+    assert proc.stdout == "" and "Traceback" not in proc.stderr
+    assert proc.stderr.splitlines()[-1] == (
+        "tap-auth0: error: Setting 'batch_config' cannot batch a stream that 'stream_maps' "
+        "copies into several streams (users): remove the copy or batch_config"
+    )
