@@ -121,7 +121,10 @@ SDK_SOURCE_SHA256 = {
 
 
 def installed_sdk_version() -> str:
-    return metadata.version("singer-sdk")
+    try:
+        return metadata.version("singer-sdk")
+    except metadata.PackageNotFoundError:  # vendored without its metadata
+        return "unknown"
 
 
 @functools.cache
@@ -143,12 +146,12 @@ def unproven_because(version: str) -> str | None:
 
 
 def parse_switch(value: str | None) -> frozenset[str]:
-    """The overrides `TAP_AUTH0_SDK_OVERRIDES` asks for: unset, `on` or `all`: every one;
+    """The overrides `TAP_AUTH0_SDK_OVERRIDES` asks for: unset, empty, `on` or `all`: every one;
     `off` or `none`: none; else a comma-separated list of names from OVERRIDES."""
     text = (value or "on").strip().lower()
     if text in ("on", "all"):
         return frozenset(OVERRIDES)
-    if text in ("off", "none", ""):
+    if text in ("off", "none"):
         return frozenset()
     names = {n.strip() for n in text.split(",") if n.strip()}
     unknown = sorted(names.difference(OVERRIDES))
@@ -438,10 +441,14 @@ def without_empty_properties(node: t.Any) -> t.Any:
         return [without_empty_properties(x) for x in node]
     if not isinstance(node, dict):
         return node
+    kind = node.get("type")
+    open_object = node.get("properties") == {} and "object" in (
+        kind if isinstance(kind, list) else [kind]
+    )
     return {
         k: without_empty_properties(v)
         for k, v in node.items()
-        if not (k == "properties" and v == {})
+        if not (open_object and k == "properties")
     }
 
 
