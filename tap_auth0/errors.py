@@ -27,6 +27,17 @@ class AuthError(TapAuth0Error):
     exit_code = EXIT_AUTH
 
 
+class TokenExpired(AuthError):
+    """A pasted `access_token` expired: only a new one (or client credentials) helps, so
+    it is not retried."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The Management API token in 'access_token' has expired; paste a new one or "
+            "use 'client_id' + 'client_secret' so the tap can renew it"
+        )
+
+
 class ScopeError(AuthError):
     """403 insufficient_scope: the token lacks the scope one endpoint needs. A stream that
     meets it is skipped with a warning; the other streams go on."""
