@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+import sys
+
 # Exit codes, documented in the README.
 EXIT_CONFIG = 2
 EXIT_AUTH = 3
@@ -95,3 +98,16 @@ class RetriesExhausted(TapAuth0Error):
     """Transient failures (5xx, timeouts, 429) outlasted the retry budget."""
 
     exit_code = EXIT_API
+
+
+class OneLineFailures(logging.Filter):
+    """Drops the SDK's "An unhandled error occurred while syncing" ERROR line while one of
+    these errors unwinds: it is handled, and the console script prints it as the run's one
+    error line. (The SDK logs that line from inside its `except`, so the error is at hand.)"""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (
+            record.levelno >= logging.ERROR
+            and str(record.msg).startswith("An unhandled error occurred")
+            and isinstance(sys.exc_info()[1], TapAuth0Error)
+        )
