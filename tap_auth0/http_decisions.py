@@ -127,9 +127,9 @@ def backoff(failures: int, jitter: float) -> float:
     return min(MAX_BACKOFF_SECONDS, 0.5 * 2 ** (failures - 1)) * jitter
 
 
-def retry_limit(exc: BaseException | None, max_retries: int) -> int:
+def retry_limit(exc: BaseException, max_retries: int) -> int:
     """How many retries a failure gets: fewer when the connection itself cannot be made."""
-    connect_phase = exc is not None and (
+    connect_phase = (
         isinstance(exc, requests.exceptions.ConnectTimeout)
         or "NewConnectionError" in repr(exc)
         or "NameResolution" in repr(exc)
@@ -235,11 +235,7 @@ def _refused(resp: requests.Response, attempt: Attempt) -> Decision:
         # A pasted token cannot be renewed: retrying would only be refused again.
         return Decision(Action.RAISE, attempt, error=TokenExpired())
     token = attempt.token or ""
-    if (
-        expired
-        and token not in attempt.refused
-        and len(attempt.refused) < (MAX_RENEWALS_PER_REQUEST)
-    ):
+    if expired and token not in attempt.refused and len(attempt.refused) < MAX_RENEWALS_PER_REQUEST:
         after = replace(attempt, refused=attempt.refused | {token})
         return Decision(
             Action.RENEW, after, log=f"{attempt.policy.label}: token expired; renewing it"
