@@ -232,7 +232,9 @@ class Settings:
     max_retries: int = setting(
         "integer",
         "Max retries",
-        "Retries for 5xx, timeouts, connection resets and 429s per request.",
+        "Retries per request for 5xx, proxy error pages, bodies that are not JSON or are cut "
+        "short, timeouts and connection resets (at most 3 when the connection cannot be "
+        "made). 429s wait for the tenant's reset instead.",
         default=8,
         minimum=0,
         maximum=100,

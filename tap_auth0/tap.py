@@ -14,7 +14,7 @@ from singer_sdk.tap_base import CliTestOptionValue
 
 from tap_auth0 import output
 from tap_auth0.client import connect
-from tap_auth0.errors import ConfigError, TapAuth0Error, TargetStopped
+from tap_auth0.errors import ConfigError, OneLineFailures, TapAuth0Error, TargetStopped
 from tap_auth0.http_client import redact_secrets
 from tap_auth0.output import BufferedMsgSpecWriter
 from tap_auth0.sdk_hooks import TapHooks
@@ -32,6 +32,9 @@ class Terminated(SystemExit):
     def __init__(self, signum: int) -> None:
         super().__init__(128 + signum)
         self.signum = signum
+
+
+ONE_LINE_FAILURES = OneLineFailures()
 
 
 class TapAuth0(TapHooks):
@@ -73,10 +76,13 @@ class TapAuth0(TapHooks):
         return self._skips
 
     def discover_streams(self) -> list[Auth0Stream]:
-        return [
+        streams = [
             cls(self, settings=self.settings, http=self.http, skips=self.skips)
             for cls in streams_for(self.settings)
         ]
+        for stream in streams:
+            stream.logger.addFilter(ONE_LINE_FAILURES)
+        return streams
 
     def load_streams(self) -> list[Auth0Stream]:
         """In the registry's order, not the SDK's alphabetical one: `users` first."""
