@@ -286,6 +286,17 @@ class Settings:
         "action code often embeds API keys.",
         default=False,
     )
+    max_table_shrink: float = setting(
+        "number",
+        "Max table shrink",
+        "How much smaller than the last complete read a full table's new complete read may be "
+        "and still replace it in the warehouse (0.5: up to half the rows). Past that, its "
+        "ACTIVATE_VERSION is held back (the old rows stay) with one WARNING. Tables of 10 rows "
+        "or fewer are not guarded; 1 turns the guard off.",
+        default=0.5,
+        minimum=0,
+        maximum=1,
+    )
     include_idp_tokens: bool = setting(
         "boolean",
         "Include IdP tokens",
@@ -337,7 +348,11 @@ def _json_type(meta: dict[str, t.Any]) -> th.JSONTypeHelper:
     if kind == "integer":
         return th.IntegerType(minimum=meta["minimum"], maximum=meta["maximum"])
     if kind == "number":
-        return th.NumberType(exclusive_minimum=meta["exclusive_minimum"])
+        return th.NumberType(
+            minimum=meta["minimum"],
+            maximum=meta["maximum"],
+            exclusive_minimum=meta["exclusive_minimum"],
+        )
     if kind == "boolean":
         return th.BooleanType()
     if kind == "date-time":

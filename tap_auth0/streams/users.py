@@ -71,6 +71,7 @@ class UsersStream(Auth0Stream):
             self.replication_key = "updated_at"
         self.window_end: str | None = None
         self._export_version: int | None = None
+        self._export_rows = 0
         self._full_pass = False
         # (records handed on, floor, ranges read above it): the bookmark may move to
         # `floor` once that many records have passed through the SDK.
@@ -293,6 +294,7 @@ class UsersStream(Auth0Stream):
             connection=s.connection,
         )
         yield from job.records()
+        self._export_rows = job.lines
         self.logger.info(
             "Exported %s users in %d API requests and %d download(s)",
             f"{job.lines:,}",
@@ -337,10 +339,10 @@ class UsersStream(Auth0Stream):
         version = self._export_version
         if version is not None and self.window_end:
             if self.selected:
-                self.write_activate_version(version)
+                self.activate_table(version, self._export_rows)
             detail = self.detail_stream
             if detail is not None:
-                detail.write_activate_version(version)
+                detail.activate_table(version, detail.table_rows)
 
     @property
     def children_complete(self) -> bool:
