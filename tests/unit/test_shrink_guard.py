@@ -7,6 +7,8 @@ import logging
 
 import pytest
 
+from tap_auth0.errors import ConfigError
+from tap_auth0.settings import CONFIG_SCHEMA, parse_settings
 from tap_auth0.streams.shrink_guard import ROWS_KEY, SMALL_TABLE, may_activate
 from tests.support.fake_search import FakeSearch, make_users
 from tests.support.messages import last_state, records
@@ -189,8 +191,11 @@ def test_per_user_full_pass_is_guarded(requests_mock, caplog):
 
 @pytest.mark.parametrize("value", [-0.1, 1.5, "half"])
 def test_max_table_shrink_outside_0_to_1_is_a_config_error(value):
-    from tap_auth0.errors import ConfigError
-    from tap_auth0.settings import parse_settings
-
     with pytest.raises(ConfigError, match="max_table_shrink"):
         parse_settings({**CONFIG, "max_table_shrink": value})
+
+
+def test_the_setting_documents_the_floor_the_guard_uses():
+    described = CONFIG_SCHEMA["properties"]["max_table_shrink"]
+    assert f"Tables of {SMALL_TABLE} rows or fewer are not guarded" in described["description"]
+    assert (described["minimum"], described["maximum"], described["default"]) == (0, 1, 0.5)
