@@ -23,7 +23,7 @@ from tap_auth0.schemas import load_schema
 from tap_auth0.sdk_hooks import StreamHooks
 from tap_auth0.streams.fanout import FanOut, Lane
 from tap_auth0.streams.paging import OffsetPaginator, Paginator
-from tap_auth0.streams.shrink_guard import may_activate
+from tap_auth0.streams.shrink_guard import ROWS_KEY, may_activate
 
 if t.TYPE_CHECKING:
     import logging
@@ -121,6 +121,9 @@ class Auth0Stream(StreamHooks):
         self._counter: t.Any = None
         self.emitted = 0
         self._table_start = 0  # `emitted` when this run's child table began
+        # (rows read, rows of the last activated read) when the shrink guard held back
+        # this run's ACTIVATE_VERSION; for a run summary.
+        self.held_back: tuple[int, int] | None = None
 
     # -- reading ------------------------------------------------------------------------
     def url_path(self, context: t.Mapping[str, t.Any] | None) -> str:
@@ -223,15 +226,15 @@ class Auth0Stream(StreamHooks):
     def activate_table(self, version: int, rows: int) -> None:
         """ACTIVATE_VERSION after a complete read of `rows` rows, unless it shrank past
         `max_table_shrink` since the last one (shrink_guard.py)."""
+        state = self.stream_state
+        last = state.get(ROWS_KEY)
         if may_activate(
-            self.stream_state,
-            self.name,
-            rows,
-            max_shrink=self.settings.max_table_shrink,
-            logger=self.logger,
+            state, self.name, rows, max_shrink=self.settings.max_table_shrink, logger=self.logger
         ):
             self.write_activate_version(version)
             self.state_manager.is_flushed = False
+        else:
+            self.held_back = (rows, t.cast(int, last))
 
     @property
     def table_rows(self) -> int:

@@ -3,13 +3,16 @@ warehouse's rows (no ACTIVATE_VERSION, one WARNING, the stored count kept)."""
 
 from __future__ import annotations
 
+import io
 import logging
+from contextlib import redirect_stdout
 
 import pytest
 
 from tap_auth0.errors import ConfigError
 from tap_auth0.settings import CONFIG_SCHEMA, parse_settings
 from tap_auth0.streams.shrink_guard import ROWS_KEY, SMALL_TABLE, may_activate
+from tap_auth0.tap import TapAuth0
 from tests.support.fake_search import FakeSearch, make_users
 from tests.support.messages import last_state, records
 from tests.support.mock_api import DOMAIN, mount_search, run_tap
@@ -199,3 +202,14 @@ def test_the_setting_documents_the_floor_the_guard_uses():
     described = CONFIG_SCHEMA["properties"]["max_table_shrink"]
     assert f"Tables of {SMALL_TABLE} rows or fewer are not guarded" in described["description"]
     assert (described["minimum"], described["maximum"], described["default"]) == (0, 1, 0.5)
+
+
+def test_held_back_streams_are_known_to_the_tap_after_the_run(requests_mock):
+    """What a run summary reads: per stream, (rows read, rows of the last activated read)."""
+    first = run_rbac(requests_mock, 40)
+    mount_tenant(requests_mock, rbac_tenant(4))
+    tap = TapAuth0(config=CONFIG, state=last_state(first), catalog=catalog_selecting(CONFIG, RBAC))
+    with redirect_stdout(io.StringIO()):
+        tap.sync_all()
+    held = {s.name: s.held_back for s in tap.streams.values() if s.held_back}
+    assert held == dict.fromkeys(RBAC, (4, 40))
