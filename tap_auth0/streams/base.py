@@ -5,7 +5,8 @@ schema is `schemas/<name>.json`. A child stream names its `parent` and gets the 
 context keys (e.g. `role_id`) in its path and in every record; the parent fetches all its
 selected children concurrently (fanout.py) through the one shared HTTP client. A full-table
 stream's records carry one table version, and ACTIVATE_VERSION follows a complete read, so
-loaders that honour it drop what was deleted in Auth0. A stream refused for a missing scope
+loaders that honour it drop what was deleted in Auth0 (unless the read shrank past
+`max_table_shrink`: shrink_guard.py). A stream refused for a missing scope
 is skipped with one warning; the other streams go on (see `ScopeSkips`).
 """
 
