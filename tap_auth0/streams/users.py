@@ -20,11 +20,13 @@ from tap_auth0.values import parse_datetime
 USERS_REQUIRED_FIELDS = ("user_id", "updated_at", "created_at")
 PROGRESS_EVERY_PAGES = 20
 IDP_TOKEN_KEYS = ("access_token", "refresh_token", "access_token_secret")
-# In the STATE beside the bookmark, what an interrupted run had read above it: ranges
-# (low, high] read whole, and [low, position(, user_id)] for each window it was still
-# reading: (low, position) read, and at `position` the users up to `user_id` (a tie group
-# read by user_id). A resumed run continues each window from its position. A STATE without
-# `window_positions` (written before they were kept) resumes as it did: windows from start.
+# In the STATE beside the bookmark, what an interrupted run had read above it:
+# - `listed_above`: ranges (low, high] read whole ([v, v]: every user at v, a tie group the
+#   floor had just passed);
+# - `window_positions`: [low, position(, user_id)] for each window it was still reading:
+#   (low, position) read, and at `position` the users up to `user_id` (a tie group read by
+#   user_id). A resumed run continues each window from its position.
+# A STATE without `window_positions` (written before they were kept) resumes as it did.
 LISTED_ABOVE = "listed_above"
 WINDOW_POSITIONS = "window_positions"
 Floor = tuple[int, str, list[Listed]]
@@ -222,7 +224,7 @@ class UsersStream(Auth0Stream):
         pieces = [
             Listed(str(r[0]), str(r[1]))
             for r in state.get(LISTED_ABOVE) or []
-            if isinstance(r, list | tuple) and len(r) == 2
+            if isinstance(r, list | tuple) and len(r) == 2 and str(r[0]) <= str(r[1])
         ]
         for r in state.get(WINDOW_POSITIONS) or []:
             if isinstance(r, list | tuple) and len(r) in (2, 3) and all(r):

@@ -134,9 +134,10 @@ def test_ranges_read_by_an_interrupted_run_are_skipped_and_the_rest_is_read():
     assert s.done_above() == [], "a complete scan leaves nothing above its floor"
 
 
-def resume(users: list[dict], floor: str, done: list[Listed]) -> KeysetScan:
+def resume(search: FakeSearch, floor: str, done: list[Listed]) -> KeysetScan:
+    """A scan resuming from a STATE: the bookmark `floor` and what was read above it."""
     return KeysetScan(
-        FakeSearch(users).fetch,
+        search.fetch,
         sort_field="updated_at",
         page_size=100,
         low=floor,
@@ -168,7 +169,7 @@ def test_resuming_from_any_page_loses_nothing_and_rereads_a_page_per_window_at_m
     assert in_tie, "a window was stopped inside the bulk import"
     picked = snapshots[:: max(1, len(snapshots) // 5)] + in_tie[:: max(1, len(in_tie) // 2)]
     for before, floor, done, unfinished in picked:
-        resumed = [u["user_id"] for u in resume(users, floor, done)]
+        resumed = [u["user_id"] for u in resume(FakeSearch(users), floor, done)]
         assert before | set(resumed) == {u["user_id"] for u in users}
         # What the first scan had read is not read again, but for the boundary users.
         inside = {
@@ -196,6 +197,30 @@ def test_a_window_stopped_inside_a_tie_group_continues_past_its_last_user_id():
     assert read == set(ids[:200])
     assert sorted(got) == sorted(u["user_id"] for u in users if u["user_id"] not in read)
     assert 'user_id:{"' + ids[199] + '" TO *]' in " ".join(q for q, _ in search.requests)
+
+
+def test_a_floor_inside_a_tie_group_resumes_past_its_last_user_id():
+    """One chain stopped inside a bulk import: the bookmark is the group's value, and the
+    position past its last user_id is kept too, so the group is not read again."""
+    users = make_users(1000, tie=450)
+    first = scan(FakeSearch(users).fetch)
+    emitted: set[str] = set()
+    for page, _ in first.pages():
+        emitted.update(u["user_id"] for u in page)
+        done = first.done_above()
+        if done and done[0].upto == AFTER_ID and len(emitted) > 300:
+            break
+    floor = first.floor()
+    assert floor == users[0]["updated_at"] and done[0].low == done[0].high == floor
+    search = FakeSearch(users)
+    resumed = {u["user_id"] for u in resume(search, floor, done)}
+    assert emitted | resumed == {u["user_id"] for u in users}
+    # Only the boundary users the page before the group had emitted are read again.
+    assert len(emitted & resumed) < 100
+    assert search.requests[0] == (
+        f'(updated_at:["{floor}" TO "{floor}"]) AND (user_id:{{"{done[0].after}" TO *])',
+        "user_id:1",
+    )
 
 
 def test_an_old_state_with_ranges_only_still_resumes():

@@ -189,11 +189,11 @@ def test_created_at_sort_is_a_full_refresh(search, requests_mock):
 
 def state_holds(book: dict, value: str, user_id: str) -> bool:
     """Whether a users STATE says this user was written: below the bookmark, in a range
-    `listed_above` ((low, high] read whole), or in a window's `window_positions` entry
+    `listed_above` ((low, high] read whole; [v, v]: all at v), or in `window_positions`
     ((low, position) read, and at `position` the user_ids up to the third element)."""
     if value < book["replication_key_value"]:
         return True
-    if any(a < value <= b for a, b in book.get("listed_above", [])):
+    if any(a < value <= b or a == b == value for a, b in book.get("listed_above", [])):
         return True
     for low, position, *after in book.get("window_positions", []):
         if low < value < position or (after and value == position and user_id <= after[0]):
@@ -249,3 +249,25 @@ def test_every_state_of_a_windowed_run_is_safe_to_resume_from(requests_mock, mon
             assert written_details | record_ids(resumed, "user_detail") == set(truth)
         reread = len(again & written)
         assert reread <= WINDOWS * PAGE + PAGE, f"{reread} users read again on resume"
+
+
+def test_a_state_written_before_window_positions_still_resumes(search, requests_mock):
+    """An older STATE: a bookmark and `listed_above` only. The ranges are skipped, the
+    rest above the bookmark is read, and the next STATE is in the current form."""
+    values = sorted(u["updated_at"] for u in search.users.values())
+    book = {
+        "replication_key": "updated_at",
+        "replication_key_value": values[100],
+        "listed_above": [[values[500], values[900]]],
+    }
+    config = {**TOKEN, "lookback_seconds": 0, "users_list_windows": 4}
+    msgs = run_tap(config, state={"bookmarks": {"users": book}}, catalog=users_only_catalog(config))
+    got = sorted(u["user_id"] for u in records(msgs, "users"))
+    expected = [
+        uid
+        for uid, u in search.users.items()
+        if u["updated_at"] >= values[100] and not values[500] < u["updated_at"] <= values[900]
+    ]
+    assert got == sorted(expected)
+    final = last_state(msgs)["bookmarks"]["users"]
+    assert "listed_above" not in final and "window_positions" not in final
