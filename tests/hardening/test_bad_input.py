@@ -34,6 +34,7 @@ from tests.support.figures import report
 from tests.support.messages import record_ids
 from tests.support.sandbox import intercept
 from tests.support.stub_http import JSON, RATE, Reply, Seen, StubServer, free_port
+from tests.support.tap import catalog_adding
 
 USERS = 1500
 TOKEN = "static-token-for-bad-input"
@@ -700,7 +701,12 @@ def test_failure_mid_run_keeps_what_was_extracted(mid_sb: Sandbox, case: MidRun)
         return p.states >= 1 and p.counts["users"] >= 1050
 
     try:
-        failed = run_streamed(config, trigger=after_state, action=strike)
+        failed = run_streamed(
+            config,
+            catalog=catalog_adding(config, {"user_detail"}),
+            trigger=after_state,
+            action=strike,
+        )
     finally:
         for fn in undo:
             fn()
@@ -712,7 +718,7 @@ def test_failure_mid_run_keeps_what_was_extracted(mid_sb: Sandbox, case: MidRun)
     assert state and state["bookmarks"]["users"].get("replication_key_value")
     if case.expire_tokens:  # the static token is dead: resume with client credentials
         config = {"domain": sb.base_url, "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET}
-    resumed = run_streamed(config, state=state)
+    resumed = run_streamed(config, state=state, catalog=catalog_adding(config, {"user_detail"}))
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     truth = {u["user_id"] for u in sb.truth()}
     for stream in ("users", "user_detail"):

@@ -96,7 +96,6 @@ class MeltanoRunner:
                 "TAP_AUTH0_CLIENT_SECRET": CLIENT_SECRET,
                 "TAP_AUTH0_DUCKDB_PATH": str(workdir / "e2e.duckdb"),
                 "TAP_AUTH0_JSONL_DIR": str(workdir / "jsonl"),
-                "TARGET_DUCKDB_ADD_METADATA_COLUMNS": "true",
             }
         )
 

@@ -46,7 +46,8 @@ def tenant_for(users: dict[str, dict]) -> Tenant:
     return t
 
 
-def test_per_user_streams_are_not_selected_by_default():
+def test_per_user_streams_and_user_detail_are_not_selected_by_default():
+    """Each costs a request per user; `user_detail` (Get a User) too."""
     catalog = TapAuth0(config={"domain": DOMAIN, **TOKEN}).catalog_dict
     selected = {
         e["tap_stream_id"]: next(m for m in e["metadata"] if m["breadcrumb"] == [])["metadata"].get(
@@ -54,7 +55,7 @@ def test_per_user_streams_are_not_selected_by_default():
         )
         for e in catalog["streams"]
     }
-    assert {name for name, on in selected.items() if on is False} == PER_USER
+    assert {name for name, on in selected.items() if on is False} == PER_USER | {"user_detail"}
 
 
 def test_full_pass_reads_every_user_and_activates_then_incremental_reads_only_changed(
