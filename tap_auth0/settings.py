@@ -9,6 +9,7 @@ several settings together are written out by hand (`_cross_field_rules`).
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import typing as t
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -32,6 +33,7 @@ __all__ = [
     "parse_datetime",
     "parse_field_list",
     "parse_settings",
+    "unknown_settings",
 ]
 
 SORT_OPTIONS = ("updated_at:1", "created_at:1")
@@ -469,5 +471,57 @@ def _cross_field_rules(s: Settings) -> Settings:
 
 def parse_settings(config: t.Mapping[str, t.Any]) -> Settings:
     """Validate the whole config; raise ConfigError naming the first bad setting."""
+    _required_near_misses(config)
     values = {f.name: _parse_value(f, config) for f in SETTINGS_FIELDS}
     return _cross_field_rules(Settings(**values))
+
+
+# -- misspelled settings --------------------------------------------------------------------------
+SETTING_NAMES: frozenset[str] = frozenset(f.name for f in SETTINGS_FIELDS)
+
+
+def _closest(name: str, candidates: t.Iterable[str], cutoff: float) -> str | None:
+    """The candidate most like `name` (case and `-`/`_` aside), if any is close enough."""
+
+    def key(text: str) -> str:
+        return text.lower().replace("-", "_")
+
+    by_key = {key(c): c for c in candidates}
+    found = difflib.get_close_matches(key(name), list(by_key), n=1, cutoff=cutoff)
+    return by_key[found[0]] if found else None
+
+
+def _absent(config: t.Mapping[str, t.Any], name: str) -> bool:
+    return config.get(name) in (None, "")
+
+
+def _required_near_misses(config: t.Mapping[str, t.Any]) -> None:
+    """A required setting is missing and the config has a key the tap does not know that
+    is a near miss of it: say so, the misspelling is the likely cause."""
+    strangers = [k for k in config if k not in SETTING_NAMES]
+    if not strangers:
+        return
+    wanted = ["domain"] if _absent(config, "domain") else []
+    credentials = ("access_token", "client_id", "client_secret")
+    if _absent(config, "access_token") and any(_absent(config, n) for n in credentials[1:]):
+        wanted += [n for n in credentials if _absent(config, n)]
+    for name in wanted:
+        given = _closest(name, strangers, cutoff=0.75)
+        if given is not None:
+            raise ConfigError(f"Setting '{name}' is required (did you mean {given!r}?)")
+
+
+def unknown_settings(config: t.Mapping[str, t.Any], known: t.Iterable[str]) -> list[str]:
+    """One warning per config key that is neither a tap setting nor in `known` (the SDK's
+    own: stream_maps, flattening_*, batch_config, ...), naming the closest known setting.
+    Such a key is ignored, so a typo (`start_data`) would otherwise change a run silently.
+    Keys starting with `_` are left alone (comments, orchestrator extras)."""
+    names = SETTING_NAMES | set(known)
+    lines = []
+    for key in config:
+        if key in names or key.startswith("_"):
+            continue
+        near = _closest(key, names, cutoff=0.6)
+        hint = f" (did you mean {near!r}?)" if near else ""
+        lines.append(f"Setting {key!r} is not a tap-auth0 setting and is ignored{hint}")
+    return lines

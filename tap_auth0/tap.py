@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import signal
 import sys
@@ -18,7 +19,7 @@ from tap_auth0.errors import ConfigError, OneLineFailures, TapAuth0Error, Target
 from tap_auth0.http_client import redact_secrets
 from tap_auth0.output import BufferedMsgSpecWriter
 from tap_auth0.sdk_hooks import TapHooks
-from tap_auth0.settings import CONFIG_SCHEMA, Settings, parse_settings
+from tap_auth0.settings import CONFIG_SCHEMA, Settings, parse_settings, unknown_settings
 from tap_auth0.streams.base import Auth0Stream, ScopeSkips
 from tap_auth0.streams.registry import STREAMS, streams_for
 
@@ -53,6 +54,10 @@ class TapAuth0(TapHooks):
     def validate_settings(self, config: t.Mapping[str, t.Any]) -> None:
         # Our checks first: they name the setting and say what is expected, in one line.
         self._settings = parse_settings(config)
+        schema = copy.deepcopy(self.config_jsonschema)
+        self.append_builtin_config(schema)  # the SDK's own settings are known too
+        for line in unknown_settings(config, schema.get("properties", {})):
+            self.logger.warning(line)
 
     def config_error(self, errors: list[str]) -> Exception:
         return ConfigError(f"Invalid config: {'; '.join(errors)}")

@@ -28,9 +28,16 @@ from auth0_sandbox import Sandbox, SandboxConfig
 
 from tests.support.cli import run_streamed, stderr_lines
 from tests.support.figures import report
-from tests.support.meltano import CLIENT_ID, CLIENT_SECRET, MeltanoRunner, need_meltano
+from tests.support.meltano import (
+    CLIENT_ID,
+    CLIENT_SECRET,
+    MeltanoRunner,
+    need_meltano,
+    project_select,
+)
 from tests.support.messages import record_ids
 from tests.support.sandbox import restore_knobs
+from tests.support.tap import catalog_adding
 from tests.support.warehouse import assert_matches_truth, query
 
 USERS, SEED = 1500, 5
@@ -102,6 +109,7 @@ def test_full_and_incremental_runs_survive_every_fault_at_once(tmp_path: Path) -
     with Sandbox(cfg) as sb:
         sb.configure(**FAULTS)
         meltano = MeltanoRunner(tmp_path, sb.base_url)
+        meltano.env["TAP_AUTH0__SELECT"] = project_select("user_detail")  # opt-in
         db = meltano.env["TAP_AUTH0_DUCKDB_PATH"]
         storm = Storm(sb)
         storm.start()
@@ -305,8 +313,10 @@ def test_proxy_pages_bad_bodies_and_stalls_are_survived_by_retries() -> None:
     with Sandbox(cfg) as sb:
         # From the first RECORD on: a web page as the very first answer means a wrong domain
         # (failed at once, tests/hardening/test_bad_input.py); after that it is a proxy's.
+        config = {"domain": sb.base_url, "access_token": STATIC_TOKEN, "request_timeout": 2}
         run = run_streamed(
-            {"domain": sb.base_url, "access_token": STATIC_TOKEN, "request_timeout": 2},
+            config,
+            catalog=catalog_adding(config, {"user_detail"}),
             trigger=lambda p: p.counts["users"] >= 1,
             action=lambda _proc: sb.configure(**knobs),
         )

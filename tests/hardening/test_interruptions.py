@@ -27,7 +27,7 @@ from auth0_sandbox import Sandbox, SandboxConfig
 from tests.support.cli import Attempt, Progress, Trigger, last_stderr_line, run_streamed
 from tests.support.figures import report
 from tests.support.messages import record_ids
-from tests.support.tap import catalog_selecting
+from tests.support.tap import catalog_adding, catalog_selecting
 
 STREAMS = ("users", "user_detail")
 USERS = 1200  # the tap emits a STATE every 1000 users
@@ -229,6 +229,7 @@ def run_with_kills(
         attempt = run_streamed(
             cfg,
             state=state,
+            catalog=catalog_adding(cfg, {"user_detail"}),
             trigger=None if last else triggers[i],
             sig=sig,
             external=external,

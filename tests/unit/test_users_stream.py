@@ -10,6 +10,7 @@ import pytest
 
 from tap_auth0.errors import ConfigError
 from tap_auth0.streams.query import iso_ms
+from tap_auth0.tap import TapAuth0
 from tests.support.fake_search import FakeSearch, make_users
 from tests.support.messages import last_state, record_ids, records
 from tests.support.mock_api import API, mount_search, run_tap
@@ -49,6 +50,30 @@ def test_full_run_emits_every_user_and_detail_once(search, requests_mock):
     q = requests_mock.request_history[0].qs
     assert q["search_engine"] == ["v3"] and q["page"] == ["0"] and q["per_page"] == ["100"]
     assert q["sort"] == ["updated_at:1"] and q["include_totals"] == ["true"]
+
+
+def _defaults_but_only_users_streams(config: dict) -> dict:
+    """The discovered catalog with its own default selection for `users` and `user_detail`
+    (no `selected` key: the tap's `selected-by-default` decides), every other stream off."""
+    catalog = TapAuth0(config={"domain": "acme.us.auth0.com", **config}).catalog_dict
+    for entry in catalog["streams"]:
+        root = next(m for m in entry["metadata"] if m["breadcrumb"] == [])["metadata"]
+        root.pop("selected", None)
+        if entry["tap_stream_id"] not in ("users", "user_detail"):
+            root["selected"] = False
+    return catalog
+
+
+def test_user_detail_is_opt_in_unless_user_ids_ask_for_it(search, requests_mock):
+    """A default run lists users without a Get a User per user; `user_ids` selects it."""
+    msgs = run_tap(TOKEN, catalog=_defaults_but_only_users_streams(TOKEN))
+    assert len(records(msgs, "users")) == 1234
+    assert records(msgs, "user_detail") == []
+    assert not any("/api/v2/users/" in r.url for r in requests_mock.request_history)
+    ids = sorted(search.users)[:2]
+    config = {**TOKEN, "user_ids": ids}
+    by_id = run_tap(config, catalog=_defaults_but_only_users_streams(config))
+    assert sorted(r["user_id"] for r in records(by_id, "user_detail")) == ids
 
 
 def test_incremental_run_starts_at_bookmark_minus_lookback(search, requests_mock):
