@@ -173,6 +173,19 @@ class RateScheduler:
                 self._block_until_reset(now, parsed)
             self._cond.notify_all()
 
+    def cancel(self) -> None:
+        """Take back a request `acquire`d here that went to another bucket (a probe that
+        waited on every known bucket): its token and its count return."""
+        with self._cond:
+            self._inflight = max(self._inflight - 1, 0)
+            mine = self._my_tickets()
+            if mine:
+                mine.pop()
+            self.requests -= 1
+            if self._tokens is not None and self.capacity is not None:
+                self._tokens = min(self._tokens + 1.0, float(self.capacity))
+            self._cond.notify_all()
+
     def observe(self, headers: t.Mapping[str, str] | None, status: int | None) -> None:
         """Learn from an answer to a request sent through another scheduler (the pool's
         first request on an endpoint), without counting it in flight here."""
@@ -266,6 +279,14 @@ class RateScheduler:
             }
 
 
+@dataclass
+class Probe:
+    """A new endpoint's first request: the schedulers it took a slot on while its bucket is
+    unknown (`SchedulerPool.probe_buckets`)."""
+
+    drawn: list[RateScheduler]
+
+
 class SchedulerPool:
     """One scheduler per rate-limit bucket, found from the answers themselves.
 
@@ -279,6 +300,12 @@ class SchedulerPool:
     apart: a wait on Read Organizations does not stall Organization Members. Two distinct
     buckets of one size share a scheduler: slower, never over. `max_requests_per_second`
     caps the sum over all buckets.
+
+    The probe itself waits for a token on every bucket seen so far (`Probe`): when every
+    endpoint has reported one limit, that is the tenant's global bucket, which a probe sent
+    unpaced would overdraw (free tier: a 429 at nearly every new endpoint). When limits
+    differ, the new endpoint may draw from any of them, so it waits for all; once its
+    answer names the bucket, the others get their token back.
     """
 
     def __init__(
@@ -300,37 +327,49 @@ class SchedulerPool:
         self._cap = RateScheduler(max_requests_per_second, clock=clock, wall=wall)
         self._capped = bool(max_requests_per_second)
 
-    def acquire(self, key: str) -> RateScheduler:
-        """Wait for a slot on `key`'s bucket; return the scheduler to `release` on."""
+    def acquire(self, key: str) -> RateScheduler | Probe:
+        """Wait for a slot on `key`'s bucket; return the slot to `release`."""
         with self._cond:
             while True:
                 scheduler = self._by_key.get(key)
                 if scheduler is not None:
+                    slot: RateScheduler | Probe = scheduler
                     break
                 if key not in self._probing:
                     self._probing.add(key)
-                    scheduler = self._probes
+                    slot = Probe(self.probe_buckets())
                     break
                 # Another thread is finding out which bucket this endpoint draws from.
                 self._cond.wait(0.5)
         if self._capped:
             self._cap.acquire()
             self._cap.release(None, None)
-        scheduler.acquire()
-        return scheduler
+        if isinstance(slot, Probe):
+            for scheduler in slot.drawn:
+                scheduler.acquire()
+        else:
+            slot.acquire()
+        return slot
+
+    def probe_buckets(self) -> list[RateScheduler]:
+        """The schedulers a new endpoint's first request waits on: every bucket seen so far
+        (the global one, when all endpoints reported one limit); before any answer, the
+        stand-in that lets one request through at a time."""
+        with self._cond:
+            known = [self._by_limit[limit] for limit in sorted(self._by_limit)]
+        return known or [self._probes]
 
     def release(
         self,
         key: str,
-        scheduler: RateScheduler,
+        slot: RateScheduler | Probe,
         headers: t.Mapping[str, str] | None,
         status: int | None,
     ) -> None:
-        if scheduler is not self._probes:
-            scheduler.release(headers, status)
+        if not isinstance(slot, Probe):
+            slot.release(headers, status)
             return
-        # The probe's answer: learn it on the bucket's shared scheduler.
-        scheduler.release(None, None)
+        # The probe's answer names the bucket: from now on `key` paces on its scheduler.
         parsed = RateHeaders.parse(headers) if headers is not None else None
         with self._cond:
             self._probing.discard(key)
@@ -345,7 +384,14 @@ class SchedulerPool:
             else:
                 shared = None  # no answer at all: the next request probes again
             self._cond.notify_all()
-        if shared is not None:
+        for scheduler in slot.drawn:
+            if scheduler is shared:
+                scheduler.release(headers, status)  # drawn where it was counted
+            elif parsed is not None and scheduler is not self._probes:
+                scheduler.cancel()  # a bucket of another size: not the one it drew from
+            else:
+                scheduler.release(None, None)  # unknown: keep the token spent
+        if shared is not None and shared not in slot.drawn:
             shared.observe(headers, status)
 
     def sustained_rate(self, key: str) -> float | None:
