@@ -91,6 +91,7 @@ class RateScheduler:
         self._sent = 0
         self._basis_sent = 0  # requests sent when an answer's count was last taken as is
         self._count_remaining = 0  # the remaining of the answer our count comes from
+        self._count_key: str | None = None  # and the endpoint that answered it
         self._tickets = threading.local()
         self._samples: collections.deque[tuple[float, int, int, int]] = collections.deque()
         # Figures for logs and the benchmark.
@@ -152,8 +153,14 @@ class RateScheduler:
         self._tokens_at = now
         return self._tokens
 
-    def release(self, headers: t.Mapping[str, str] | None, status: int | None) -> None:
-        """Record one answer (or a failure with no answer: headers None)."""
+    def release(
+        self,
+        headers: t.Mapping[str, str] | None,
+        status: int | None,
+        key: str | None = None,
+    ) -> None:
+        """Record one answer (or a failure with no answer: headers None) from endpoint
+        `key` (None: the endpoint does not matter, as for a lone scheduler)."""
         with self._cond:
             self._inflight = max(self._inflight - 1, 0)
             mine = self._my_tickets()
@@ -162,7 +169,7 @@ class RateScheduler:
             parsed = RateHeaders.parse(headers) if headers is not None else None
             if parsed is not None:
                 self._completed += 1
-                self._learn(now, parsed, number)
+                self._learn(now, parsed, number, key)
             if status == 429:
                 self.throttled += 1
                 self._tokens = 0.0
@@ -186,12 +193,14 @@ class RateScheduler:
                 self._tokens = min(self._tokens + 1.0, float(self.capacity))
             self._cond.notify_all()
 
-    def observe(self, headers: t.Mapping[str, str] | None, status: int | None) -> None:
+    def observe(
+        self, headers: t.Mapping[str, str] | None, status: int | None, key: str | None = None
+    ) -> None:
         """Learn from an answer to a request sent through another scheduler (the pool's
         first request on an endpoint), without counting it in flight here."""
         with self._cond:
             self._inflight += 1
-        self.release(headers, status)
+        self.release(headers, status, key)
         with self._cond:
             self.requests += 1
 
@@ -201,15 +210,28 @@ class RateScheduler:
             tickets = self._tickets.numbers = []
         return tickets
 
-    def _learn(self, now: float, h: RateHeaders, number: int | None = None) -> None:
+    def _learn(
+        self, now: float, h: RateHeaders, number: int | None = None, key: str | None = None
+    ) -> None:
         # Tokens the server had left, minus requests of ours still unanswered: some may
         # have been counted already, so this is never above the truth.
         told = float(h.remaining) - self._inflight
+        if self._from_another_bucket(now, told, key):
+            # Two buckets of one size share this scheduler (Essentials: organizations,
+            # clients, connections all hold 5), and another endpoint's bucket has more left
+            # than ours: the count keeps the emptier one, the refill measurement restarts
+            # (a window mixing buckets measures refills that never happened, and a fuller
+            # bucket is no sign that we paced too slowly).
+            self.capacity = h.limit
+            self._samples.clear()
+            self._pacing = False
+            return
         if self._tokens is None or (number is not None and number > self._basis_sent):
             # Sent after the count was last taken, so the server saw it later: fresher
             # (after a 429 storm this raises the count again, so nothing starves).
             self._tokens = told
             self._basis_sent, self._count_remaining = self._sent, h.remaining
+            self._count_key = key
         elif self.capacity is not None:
             # In flight when the count was taken: an older answer can only lower it. One
             # showing more left than the answer our count comes from was served before
@@ -218,6 +240,7 @@ class RateScheduler:
             give_back = 1.0 if h.remaining > self._count_remaining else 0.0
             if told < current + give_back:
                 self._tokens, self._count_remaining = told, h.remaining
+                self._count_key = key
             else:
                 self._tokens = current + give_back
         else:
@@ -245,6 +268,15 @@ class RateScheduler:
             self.rate = min(self.rate * SPEEDUP_FACTOR, MAX_RATE)
             self._rate_source = "adjusted"
         self._pacing = False
+
+    def _from_another_bucket(self, now: float, told: float, key: str | None) -> bool:
+        """An answer from an endpoint other than the one our count comes from, with over a
+        token more than the count allows: it was counted in a different bucket."""
+        if key is None or self._count_key is None or key == self._count_key:
+            return False
+        if self._tokens is None or self.capacity is None:
+            return False
+        return told > self._current_tokens(now) + 1.0
 
     def _measure_rate(self) -> float | None:
         """Refill = tokens regained + tokens spent, over a window where the bucket was
@@ -367,7 +399,7 @@ class SchedulerPool:
         status: int | None,
     ) -> None:
         if not isinstance(slot, Probe):
-            slot.release(headers, status)
+            slot.release(headers, status, key)
             return
         # The probe's answer names the bucket: from now on `key` paces on its scheduler.
         parsed = RateHeaders.parse(headers) if headers is not None else None
@@ -386,13 +418,13 @@ class SchedulerPool:
             self._cond.notify_all()
         for scheduler in slot.drawn:
             if scheduler is shared:
-                scheduler.release(headers, status)  # drawn where it was counted
+                scheduler.release(headers, status, key)  # drawn where it was counted
             elif parsed is not None and scheduler is not self._probes:
                 scheduler.cancel()  # a bucket of another size: not the one it drew from
             else:
                 scheduler.release(None, None)  # unknown: keep the token spent
         if shared is not None and shared not in slot.drawn:
-            shared.observe(headers, status)
+            shared.observe(headers, status, key)
 
     def sustained_rate(self, key: str) -> float | None:
         """Requests/s `key`'s bucket sustains as far as known (the cap included); None

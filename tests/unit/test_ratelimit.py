@@ -311,3 +311,24 @@ def test_pool_first_probe_goes_alone_before_any_bucket_is_known():
     slot = pool.acquire("GET /users")
     pool.release("GET /users", slot, headers(2, 1, ft.wall() + 1), 200)
     assert pool.requests == 1 and pool.schedulers[0].capacity == 2
+
+
+def test_pool_fuller_bucket_of_the_same_size_does_not_raise_the_shared_count():
+    """Essentials: Read Organizations and clients both hold 5 and share a scheduler. A full
+    clients bucket must not make the spent organizations bucket look full (that drew a 429
+    on a default run), nor speed up the pace or feed the refill measurement."""
+    ft = FakeTime()
+    pool = SchedulerPool(clock=ft.clock, wall=ft.wall)
+    for remaining in (4, 3, 2, 1, 0):
+        slot = pool.acquire("GET /organizations")
+        pool.release("GET /organizations", slot, headers(5, remaining, ft.wall() + 6), 200)
+        ft.now += 0.01
+    shared = pool._by_key["GET /organizations"]
+    rate = shared.rate
+    ft.now += 1.3  # a token at 50/min
+    slot = pool.acquire("GET /clients")
+    pool.release("GET /clients", slot, headers(5, 4, ft.wall() + 1), 200)
+    assert pool._by_key["GET /clients"] is shared
+    assert shared._current_tokens(ft.now) < 1.0, "the count keeps the emptier bucket's"
+    assert shared._wait_needed(ft.now) > 0, "the next organizations request waits"
+    assert shared.rate == rate
