@@ -15,6 +15,9 @@ shared, noisy machine. Prints one Markdown table per part; `--quick` shrinks the
    each tier's limit; records per CPU-second, peak RSS and STATE size end to end.
 6. Logs checkpoint chain and record cost (`--only logs`, scripts/bench_logs.py): events/s
    against each tier's logs bucket; records per CPU-second, peak RSS and STATE size.
+7. Default run per rate profile (`--only default-run`, scripts/bench_default_run.py): 429s /
+   requests of a run with the default selection under the free, Essentials and Enterprise
+   profiles.
 """
 
 from __future__ import annotations
@@ -320,7 +323,7 @@ def bench_export(n: int) -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller sizes, shorter runs")
-    parts = ["profiles", "output", "scale", "export", "rbac", "listing", "logs"]
+    parts = ["profiles", "output", "scale", "export", "rbac", "listing", "logs", "default-run"]
     parser.add_argument("--only", choices=parts, default=None)
     args = parser.parse_args()
     out = io.StringIO()
@@ -348,6 +351,10 @@ def main() -> None:
         import bench_logs  # scripts/bench_logs.py
 
         sections += bench_logs.sections(args.quick)
+    if args.only in (None, "default-run"):
+        import bench_default_run  # scripts/bench_default_run.py
+
+        sections += bench_default_run.sections(args.quick)
     for title, rows in sections:
         out.write(f"\n### {title}\n\n" + "\n".join(rows) + "\n")
     print(out.getvalue())
