@@ -18,6 +18,9 @@ shared, noisy machine. Prints one Markdown table per part; `--quick` shrinks the
 7. Record cost per SDK override (`--only overrides`): records per CPU-second of `users` with
    every override of tap_auth0/sdk_hooks.py, each one switched off (TAP_AUTH0_SDK_OVERRIDES),
    and none: what each saves, so that one saving under 10% can go.
+8. Default run per rate profile (`--only default-run`, scripts/bench_default_run.py): 429s /
+   requests of a run with the default selection under the free, Essentials and Enterprise
+   profiles.
 """
 
 from __future__ import annotations
@@ -366,7 +369,17 @@ def bench_overrides(quick: bool) -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller sizes, shorter runs")
-    parts = ["profiles", "output", "scale", "export", "rbac", "listing", "logs", "overrides"]
+    parts = [
+        "profiles",
+        "output",
+        "scale",
+        "export",
+        "rbac",
+        "listing",
+        "logs",
+        "overrides",
+        "default-run",
+    ]
     parser.add_argument("--only", choices=parts, default=None)
     args = parser.parse_args()
     out = io.StringIO()
@@ -396,6 +409,10 @@ def main() -> None:
         sections += bench_logs.sections(args.quick)
     if args.only in (None, "overrides"):
         sections.append(("Record cost per SDK override, users", bench_overrides(args.quick)))
+    if args.only in (None, "default-run"):
+        import bench_default_run  # scripts/bench_default_run.py
+
+        sections += bench_default_run.sections(args.quick)
     for title, rows in sections:
         out.write(f"\n### {title}\n\n" + "\n".join(rows) + "\n")
     print(out.getvalue())

@@ -91,6 +91,7 @@ class RateScheduler:
         self._sent = 0
         self._basis_sent = 0  # requests sent when an answer's count was last taken as is
         self._count_remaining = 0  # the remaining of the answer our count comes from
+        self._count_key: str | None = None  # and the endpoint that answered it
         self._tickets = threading.local()
         self._samples: collections.deque[tuple[float, int, int, int]] = collections.deque()
         # Figures for logs and the benchmark.
@@ -152,8 +153,14 @@ class RateScheduler:
         self._tokens_at = now
         return self._tokens
 
-    def release(self, headers: t.Mapping[str, str] | None, status: int | None) -> None:
-        """Record one answer (or a failure with no answer: headers None)."""
+    def release(
+        self,
+        headers: t.Mapping[str, str] | None,
+        status: int | None,
+        key: str | None = None,
+    ) -> None:
+        """Record one answer (or a failure with no answer: headers None) from endpoint
+        `key` (None: the endpoint does not matter, as for a lone scheduler)."""
         with self._cond:
             self._inflight = max(self._inflight - 1, 0)
             mine = self._my_tickets()
@@ -162,7 +169,7 @@ class RateScheduler:
             parsed = RateHeaders.parse(headers) if headers is not None else None
             if parsed is not None:
                 self._completed += 1
-                self._learn(now, parsed, number)
+                self._learn(now, parsed, number, key)
             if status == 429:
                 self.throttled += 1
                 self._tokens = 0.0
@@ -173,12 +180,27 @@ class RateScheduler:
                 self._block_until_reset(now, parsed)
             self._cond.notify_all()
 
-    def observe(self, headers: t.Mapping[str, str] | None, status: int | None) -> None:
+    def cancel(self) -> None:
+        """Take back a request `acquire`d here that went to another bucket (a probe that
+        waited on every known bucket): its token and its count return."""
+        with self._cond:
+            self._inflight = max(self._inflight - 1, 0)
+            mine = self._my_tickets()
+            if mine:
+                mine.pop()
+            self.requests -= 1
+            if self._tokens is not None and self.capacity is not None:
+                self._tokens = min(self._tokens + 1.0, float(self.capacity))
+            self._cond.notify_all()
+
+    def observe(
+        self, headers: t.Mapping[str, str] | None, status: int | None, key: str | None = None
+    ) -> None:
         """Learn from an answer to a request sent through another scheduler (the pool's
         first request on an endpoint), without counting it in flight here."""
         with self._cond:
             self._inflight += 1
-        self.release(headers, status)
+        self.release(headers, status, key)
         with self._cond:
             self.requests += 1
 
@@ -188,15 +210,28 @@ class RateScheduler:
             tickets = self._tickets.numbers = []
         return tickets
 
-    def _learn(self, now: float, h: RateHeaders, number: int | None = None) -> None:
+    def _learn(
+        self, now: float, h: RateHeaders, number: int | None = None, key: str | None = None
+    ) -> None:
         # Tokens the server had left, minus requests of ours still unanswered: some may
         # have been counted already, so this is never above the truth.
         told = float(h.remaining) - self._inflight
+        if self._from_another_bucket(now, told, key):
+            # Two buckets of one size share this scheduler (Essentials: organizations,
+            # clients, connections all hold 5), and another endpoint's bucket has more left
+            # than ours: the count keeps the emptier one, the refill measurement restarts
+            # (a window mixing buckets measures refills that never happened, and a fuller
+            # bucket is no sign that we paced too slowly).
+            self.capacity = h.limit
+            self._samples.clear()
+            self._pacing = False
+            return
         if self._tokens is None or (number is not None and number > self._basis_sent):
             # Sent after the count was last taken, so the server saw it later: fresher
             # (after a 429 storm this raises the count again, so nothing starves).
             self._tokens = told
             self._basis_sent, self._count_remaining = self._sent, h.remaining
+            self._count_key = key
         elif self.capacity is not None:
             # In flight when the count was taken: an older answer can only lower it. One
             # showing more left than the answer our count comes from was served before
@@ -205,6 +240,7 @@ class RateScheduler:
             give_back = 1.0 if h.remaining > self._count_remaining else 0.0
             if told < current + give_back:
                 self._tokens, self._count_remaining = told, h.remaining
+                self._count_key = key
             else:
                 self._tokens = current + give_back
         else:
@@ -232,6 +268,15 @@ class RateScheduler:
             self.rate = min(self.rate * SPEEDUP_FACTOR, MAX_RATE)
             self._rate_source = "adjusted"
         self._pacing = False
+
+    def _from_another_bucket(self, now: float, told: float, key: str | None) -> bool:
+        """An answer from an endpoint other than the one our count comes from, with over a
+        token more than the count allows: it was counted in a different bucket."""
+        if key is None or self._count_key is None or key == self._count_key:
+            return False
+        if self._tokens is None or self.capacity is None:
+            return False
+        return told > self._current_tokens(now) + 1.0
 
     def _measure_rate(self) -> float | None:
         """Refill = tokens regained + tokens spent, over a window where the bucket was
@@ -266,6 +311,14 @@ class RateScheduler:
             }
 
 
+@dataclass
+class Probe:
+    """A new endpoint's first request: the schedulers it took a slot on while its bucket is
+    unknown (`SchedulerPool.probe_buckets`)."""
+
+    drawn: list[RateScheduler]
+
+
 class SchedulerPool:
     """One scheduler per rate-limit bucket, found from the answers themselves.
 
@@ -279,6 +332,12 @@ class SchedulerPool:
     apart: a wait on Read Organizations does not stall Organization Members. Two distinct
     buckets of one size share a scheduler: slower, never over. `max_requests_per_second`
     caps the sum over all buckets.
+
+    The probe itself waits for a token on every bucket seen so far (`Probe`): when every
+    endpoint has reported one limit, that is the tenant's global bucket, which a probe sent
+    unpaced would overdraw (free tier: a 429 at nearly every new endpoint). When limits
+    differ, the new endpoint may draw from any of them, so it waits for all; once its
+    answer names the bucket, the others get their token back.
     """
 
     def __init__(
@@ -300,37 +359,49 @@ class SchedulerPool:
         self._cap = RateScheduler(max_requests_per_second, clock=clock, wall=wall)
         self._capped = bool(max_requests_per_second)
 
-    def acquire(self, key: str) -> RateScheduler:
-        """Wait for a slot on `key`'s bucket; return the scheduler to `release` on."""
+    def acquire(self, key: str) -> RateScheduler | Probe:
+        """Wait for a slot on `key`'s bucket; return the slot to `release`."""
         with self._cond:
             while True:
                 scheduler = self._by_key.get(key)
                 if scheduler is not None:
+                    slot: RateScheduler | Probe = scheduler
                     break
                 if key not in self._probing:
                     self._probing.add(key)
-                    scheduler = self._probes
+                    slot = Probe(self.probe_buckets())
                     break
                 # Another thread is finding out which bucket this endpoint draws from.
                 self._cond.wait(0.5)
         if self._capped:
             self._cap.acquire()
             self._cap.release(None, None)
-        scheduler.acquire()
-        return scheduler
+        if isinstance(slot, Probe):
+            for scheduler in slot.drawn:
+                scheduler.acquire()
+        else:
+            slot.acquire()
+        return slot
+
+    def probe_buckets(self) -> list[RateScheduler]:
+        """The schedulers a new endpoint's first request waits on: every bucket seen so far
+        (the global one, when all endpoints reported one limit); before any answer, the
+        stand-in that lets one request through at a time."""
+        with self._cond:
+            known = [self._by_limit[limit] for limit in sorted(self._by_limit)]
+        return known or [self._probes]
 
     def release(
         self,
         key: str,
-        scheduler: RateScheduler,
+        slot: RateScheduler | Probe,
         headers: t.Mapping[str, str] | None,
         status: int | None,
     ) -> None:
-        if scheduler is not self._probes:
-            scheduler.release(headers, status)
+        if not isinstance(slot, Probe):
+            slot.release(headers, status, key)
             return
-        # The probe's answer: learn it on the bucket's shared scheduler.
-        scheduler.release(None, None)
+        # The probe's answer names the bucket: from now on `key` paces on its scheduler.
         parsed = RateHeaders.parse(headers) if headers is not None else None
         with self._cond:
             self._probing.discard(key)
@@ -345,8 +416,15 @@ class SchedulerPool:
             else:
                 shared = None  # no answer at all: the next request probes again
             self._cond.notify_all()
-        if shared is not None:
-            shared.observe(headers, status)
+        for scheduler in slot.drawn:
+            if scheduler is shared:
+                scheduler.release(headers, status, key)  # drawn where it was counted
+            elif parsed is not None and scheduler is not self._probes:
+                scheduler.cancel()  # a bucket of another size: not the one it drew from
+            else:
+                scheduler.release(None, None)  # unknown: keep the token spent
+        if shared is not None and shared not in slot.drawn:
+            shared.observe(headers, status, key)
 
     def sustained_rate(self, key: str) -> float | None:
         """Requests/s `key`'s bucket sustains as far as known (the cap included); None

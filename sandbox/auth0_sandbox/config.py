@@ -59,6 +59,8 @@ HELP = {
     "port": "port to listen on (0 = ephemeral)",
     "host": "address to bind",
     "verbose": "log requests and server errors to stderr",
+    "compress": "gzip JSON answers to requests that accept it (Accept-Encoding: gzip), as "
+    "Auth0 does; --no-compress answers identity (to measure without it)",
 }
 
 # Knobs fixed at start-up (they shape the generated tenant or the listening socket).
@@ -136,6 +138,7 @@ class SandboxConfig:
     port: int = 0
     host: str = "127.0.0.1"
     verbose: bool = False
+    compress: bool = True
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

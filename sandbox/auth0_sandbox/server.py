@@ -1,7 +1,8 @@
 """HTTP plumbing and the ``Sandbox`` object that owns the tenant state.
 
 Stdlib only: a ``ThreadingHTTPServer`` speaking HTTP/1.1 keep-alive (every response has a
-Content-Length) with daemon threads. The /api/v2 pipeline mirrors where Auth0 applies things:
+Content-Length) with daemon threads. JSON answers are gzipped when the request accepts it, as
+Auth0's are (``compress``). The /api/v2 pipeline mirrors where Auth0 applies things:
 latency -> rate limit (429) -> injected faults -> authentication -> route, with the
 ``x-ratelimit-*`` headers on every /api/v2 answer.
 """
@@ -9,6 +10,7 @@ latency -> rate limit (429) -> injected faults -> authentication -> route, with 
 from __future__ import annotations
 
 import copy
+import gzip
 import socket
 import struct
 import sys
@@ -387,6 +389,32 @@ class Sandbox:
         )
 
 
+# Auth0 gzips an answer when the request accepts it. The go-auth0 recordings mark 58 of 62
+# GET answers `uncompressed: true` (Go's transport undid the gzip); the other four are
+# bodies of 1-15 bytes, and no 201, 202, 204 or DELETE answer was compressed.
+MIN_COMPRESSED_BYTES = 20
+_NEVER_COMPRESSED = frozenset({201, 202, 204})
+
+
+def _accepts_gzip(accept_encoding: str | None) -> bool:
+    """True when `Accept-Encoding` lists gzip (or *) without q=0."""
+    for part in (accept_encoding or "").lower().split(","):
+        coding, _, params = part.partition(";")
+        if coding.strip() in ("gzip", "x-gzip", "*"):
+            return params.replace(" ", "") not in ("q=0", "q=0.0", "q=0.00", "q=0.000")
+    return False
+
+
+def _compressible(method: str, resp: Response, accept_encoding: str | None) -> bool:
+    return (
+        resp.chunks == 0
+        and resp.status not in _NEVER_COMPRESSED
+        and method != "DELETE"
+        and len(resp.body) >= MIN_COMPRESSED_BYTES
+        and _accepts_gzip(accept_encoding)
+    )
+
+
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
@@ -464,22 +492,30 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(resp)
 
     def _send(self, resp: Response) -> None:
+        body, headers = resp.body, dict(resp.headers)
+        if resp.content_type.startswith("application/json"):
+            headers["Vary"] = "Accept-Encoding"
+            if self.server.sandbox.config.compress and _compressible(
+                self.command, resp, self.headers.get("Accept-Encoding")
+            ):
+                body = gzip.compress(body, compresslevel=6, mtime=0)
+                headers["Content-Encoding"] = "gzip"
         self.send_response(resp.status)
         if resp.status != 204:
             self.send_header("Content-Type", resp.content_type)
-            self.send_header("Content-Length", str(len(resp.body)))
-        for k, v in resp.headers.items():
+            self.send_header("Content-Length", str(len(body)))
+        for k, v in headers.items():
             self.send_header(k, v)
         try:
             if resp.status == 204 or resp.chunks > 0:
                 self.end_headers()
-                view = memoryview(resp.body)
+                view = memoryview(body)
                 for i in range(0, len(view), resp.chunks or 1):
                     self.wfile.write(view[i : i + resp.chunks])
             else:
                 # Headers and body in one send: avoids Nagle/delayed-ACK stalls (~40 ms).
                 self._headers_buffer.append(b"\r\n")
-                self.wfile.write(b"".join(self._headers_buffer) + resp.body)
+                self.wfile.write(b"".join(self._headers_buffer) + body)
                 self._headers_buffer = []
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True  # client went away mid-response; nothing to do

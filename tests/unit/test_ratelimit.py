@@ -197,9 +197,11 @@ def test_pool_buckets_of_other_sizes_pace_apart():
     ft = FakeTime()
     pool = SchedulerPool(clock=ft.clock, wall=ft.wall)
     slot = pool.acquire("GET /organizations")
-    pool.release("GET /organizations", slot, headers(5, 0, ft.wall() + 30), 429)
+    pool.release("GET /organizations", slot, headers(5, 4, ft.wall() + 1), 200)
     slot = pool.acquire("GET /organizations/{id}/members")
     pool.release("GET /organizations/{id}/members", slot, headers(40, 39, ft.wall() + 1), 200)
+    slot = pool.acquire("GET /organizations")
+    pool.release("GET /organizations", slot, headers(5, 0, ft.wall() + 30), 429)
     members_wait = pool._by_key["GET /organizations/{id}/members"]._wait_needed(ft.now)
     orgs_wait = pool._by_key["GET /organizations"]._wait_needed(ft.now)
     assert members_wait == 0
@@ -250,3 +252,83 @@ def test_pool_tells_a_bucket_sustained_rate_once_it_has_answered(limit, cap, rat
     slot = pool.acquire("GET /unlimited")
     pool.release("GET /unlimited", slot, {}, 200)
     assert pool.sustained_rate("GET /unlimited") == cap
+
+
+def _acquire_in_thread(pool: SchedulerPool, key: str) -> tuple[threading.Thread, list]:
+    got: list = []
+    thread = threading.Thread(target=lambda: got.append(pool.acquire(key)), daemon=True)
+    thread.start()
+    return thread, got
+
+
+def test_pool_probe_waits_for_the_global_bucket_every_endpoint_reported():
+    """Free tier: every answer so far said limit 2, and the bucket is spent. The first
+    request to a new endpoint draws from that same global bucket, so it waits for a token
+    instead of going out unpaced into a 429 (8 of 116 requests on a default run)."""
+    ft = FakeTime()
+    pool = SchedulerPool(clock=ft.clock, wall=ft.wall)
+    for key, remaining in (("GET /users", 1), ("GET /users/{id}", 0)):
+        slot = pool.acquire(key)
+        pool.release(key, slot, headers(2, remaining, ft.wall() + 1), 200)
+    thread, got = _acquire_in_thread(pool, "GET /roles")
+    time.sleep(0.3)
+    assert got == [], "the probe waits: the global bucket has no token"
+    ft.now += 1.0  # two tokens refill at 2/s
+    thread.join(5)
+    assert len(got) == 1
+    pool.release("GET /roles", got[0], headers(2, 1, ft.wall() + 1), 200)
+    (shared,) = pool.schedulers
+    assert pool._by_key["GET /roles"] is shared
+    assert shared.requests == 3, "the probe is counted once, on the bucket it drew from"
+
+
+def test_pool_probe_waits_on_every_bucket_when_limits_differ_then_gives_back_the_others():
+    """Essentials: Read Users (40) has tokens, the 5-token bucket is spent. A new endpoint
+    could draw from either, so its probe waits for both; once the answer says 40, the
+    5-token bucket gets its token back."""
+    ft = FakeTime()
+    pool = SchedulerPool(clock=ft.clock, wall=ft.wall)
+    for key, limit, remaining in (("GET /users", 40, 39), ("GET /organizations", 5, 0)):
+        slot = pool.acquire(key)
+        pool.release(key, slot, headers(limit, remaining, ft.wall() + 1), 200)
+    users, orgs = pool._by_key["GET /users"], pool._by_key["GET /organizations"]
+    thread, got = _acquire_in_thread(pool, "GET /organizations/{id}/members")
+    time.sleep(0.3)
+    assert got == [], "one of the buckets it may draw from is spent"
+    ft.now += 1.5  # one token refills at 50/min
+    thread.join(5)
+    assert len(got) == 1
+    orgs_tokens = orgs._current_tokens(ft.now)
+    pool.release("GET /organizations/{id}/members", got[0], headers(40, 38, ft.wall() + 1), 200)
+    assert pool._by_key["GET /organizations/{id}/members"] is users
+    assert orgs._current_tokens(ft.now) == pytest.approx(orgs_tokens + 1.0)
+    assert (users.requests, orgs.requests) == (2, 1), "counted only where it drew"
+
+
+def test_pool_first_probe_goes_alone_before_any_bucket_is_known():
+    ft = FakeTime()
+    pool = SchedulerPool(clock=ft.clock, wall=ft.wall)
+    slot = pool.acquire("GET /users")
+    pool.release("GET /users", slot, headers(2, 1, ft.wall() + 1), 200)
+    assert pool.requests == 1 and pool.schedulers[0].capacity == 2
+
+
+def test_pool_fuller_bucket_of_the_same_size_does_not_raise_the_shared_count():
+    """Essentials: Read Organizations and clients both hold 5 and share a scheduler. A full
+    clients bucket must not make the spent organizations bucket look full (that drew a 429
+    on a default run), nor speed up the pace or feed the refill measurement."""
+    ft = FakeTime()
+    pool = SchedulerPool(clock=ft.clock, wall=ft.wall)
+    for remaining in (4, 3, 2, 1, 0):
+        slot = pool.acquire("GET /organizations")
+        pool.release("GET /organizations", slot, headers(5, remaining, ft.wall() + 6), 200)
+        ft.now += 0.01
+    shared = pool._by_key["GET /organizations"]
+    rate = shared.rate
+    ft.now += 1.3  # a token at 50/min
+    slot = pool.acquire("GET /clients")
+    pool.release("GET /clients", slot, headers(5, 4, ft.wall() + 1), 200)
+    assert pool._by_key["GET /clients"] is shared
+    assert shared._current_tokens(ft.now) < 1.0, "the count keeps the emptier bucket's"
+    assert shared._wait_needed(ft.now) > 0, "the next organizations request waits"
+    assert shared.rate == rate
