@@ -27,6 +27,7 @@ from tap_auth0.errors import (
     ScopeError,
 )
 from tap_auth0.ratelimit import SchedulerPool
+from tap_auth0.report import RunStats
 
 if t.TYPE_CHECKING:
     from tap_auth0.auth import TokenProvider
@@ -141,6 +142,7 @@ class Auth0HTTP:
         self._lock = threading.Lock()
         self.retried = 0
         self.token_renewals_on_401 = 0
+        self.stats = RunStats()
 
     # -- secrets ------------------------------------------------------------------------
     def register_secret(self, value: str) -> None:
@@ -243,12 +245,14 @@ class Auth0HTTP:
         refused: set[str] = set()
         label = f"{method} {urlsplit(url).path}"
         key = f"{method} {bucket or urlsplit(url).path}"
+        endpoint = bucket or urlsplit(url).path  # for the run's summary (report.py)
         while True:
             # The current token on every attempt: a retry after a wait must not carry a
             # token that expired meanwhile (token() renews ahead of expiry).
             token = self.tokens.token() if auth and self.tokens else None
             headers = {"Authorization": f"Bearer {token}"} if token else {}
             slot = self.scheduler.acquire(key)
+            self.stats.sent(endpoint, retry=bool(failures or throttles or refused))
             try:
                 resp = self.session.request(
                     method,
@@ -287,6 +291,7 @@ class Auth0HTTP:
                 return resp
             if status == 429:
                 throttles += 1
+                self.stats.throttled(endpoint)
                 with self._lock:
                     self.retried += 1
                 if throttles > MAX_THROTTLE_RETRIES:
