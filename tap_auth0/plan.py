@@ -37,7 +37,12 @@ COUNTABLE: dict[str, str | None] = {
     "/actions/actions": None,
 }
 # A child stream's parent, as the unit its requests are counted in.
-PER = {"users": "user", "roles": "role", "organizations": "organization", "connections": "connection"}
+PER = {
+    "users": "user",
+    "roles": "role",
+    "organizations": "organization",
+    "connections": "connection",
+}
 PAGE = 100
 
 
@@ -77,7 +82,7 @@ class StreamPlan:
             parts.append(cost)
         seconds = self.seconds
         if seconds is not None:
-            parts.append(f"about {duration(seconds)}")
+            parts.append(f"about {duration(seconds)}" if seconds >= 1 else "under 1s")
         return f"  {self.name}: {'; '.join(parts)}"
 
 
@@ -114,8 +119,7 @@ class Plan:
         lines = [head, *(s.line() for s in self.streams), total]
         if fanouts:
             lines.append(
-                f"  {len(fanouts)} stream(s) cost a request per parent record: "
-                f"{', '.join(fanouts)}"
+                f"  {len(fanouts)} stream(s) cost a request per parent record: {', '.join(fanouts)}"
             )
         return lines
 

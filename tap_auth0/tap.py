@@ -167,9 +167,7 @@ class TapAuth0(TapHooks):
             if isinstance(s, Auth0Stream) and (s.selected or s.has_selected_descendents)
         ]
         scopes = self.http.tokens.scopes() if self.http.tokens else None
-        return build_plan(
-            streams, self.http, self.settings, scopes=scopes, users=self._users_total
-        )
+        return build_plan(streams, self.http, self.settings, scopes=scopes, users=self._users_total)
 
     def check_connection(self) -> str:
         """Fail fast and say which: unreachable, bad credentials, wrong audience, scope."""
