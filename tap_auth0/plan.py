@@ -114,7 +114,7 @@ class Plan:
         seconds = sum(s.seconds or 0.0 for s in self.streams)
         total = f"  total: {requests:,}{'+' if lower else ''} requests"
         if self.rate:
-            total += f", about {duration(seconds)}"
+            total += f", about {duration(seconds)}" if seconds >= 1 else ", under 1s"
         fanouts = [s.name for s in self.streams if s.per]
         lines = [head, *(s.line() for s in self.streams), total]
         if fanouts:

@@ -14,7 +14,7 @@ import json
 import threading
 import time
 import typing as t
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from tap_auth0.errors import ConfigError
@@ -89,15 +89,27 @@ class RunReport:
     error: str | None = None
 
     def to_dict(self) -> dict[str, t.Any]:
-        data = asdict(self)
-        totals = {k: sum(getattr(s, k) for s in self.streams) for k in COUNTED}
-        data["totals"] = totals
-        for line in data["streams"]:
-            line["429s"] = line.pop("throttled")
-            line["seconds"] = round(line["seconds"], 1)
-        data["totals"]["429s"] = data["totals"].pop("throttled")
-        data["seconds"] = round(self.seconds, 1)
-        return data
+        def row(s: StreamLine) -> dict[str, t.Any]:
+            return {
+                "stream": s.stream,
+                "records": s.records,
+                "requests": s.requests,
+                "429s": s.throttled,
+                "retries": s.retries,
+                "seconds": round(s.seconds, 1),
+            }
+
+        totals = row(self._total())
+        del totals["stream"], totals["seconds"]
+        return {
+            "status": self.status,
+            "seconds": round(self.seconds, 1),
+            "streams": [row(s) for s in self.streams],
+            "totals": totals,
+            "skipped": dict(self.skipped),
+            "retention_gaps": list(self.retention_gaps),
+            "error": self.error,
+        }
 
     def table(self) -> list[str]:
         width = max([len("stream"), *(len(s.stream) for s in self.streams)])

@@ -193,6 +193,7 @@ class TapAuth0(TapHooks):
         config = ctx.params.get("config")
         tap = cls(
             config=config.config if config else None,
+            catalog=_catalog_arg(ctx),
             parse_env_config=bool(config and config.parse_env),
             validate_config=True,
         )
@@ -221,6 +222,21 @@ class TapAuth0(TapHooks):
             self.logger.info("Gracefully shutting down...")
             # Not the SDK's exit 0: an interrupted sync must not look complete.
             raise Terminated(signum)
+
+
+def _catalog_arg(ctx: click.Context) -> dict[str, t.Any] | None:
+    """The `--catalog` given with `--test` (its selection is the plan's), wherever it stood
+    on the command line (click may not have read it yet when `--test` runs)."""
+    given = ctx.params.get("catalog")
+    if given is not None:
+        return json.load(given)
+    args = iter(sys.argv[1:])
+    for arg in args:
+        name, _, value = arg.partition("=")
+        if name == "--catalog":
+            path = value or next(args, "")
+            return json.loads(Path(path).read_text(encoding="utf-8")) if path else None
+    return None
 
 
 def missing_scopes(gaps: dict[str, tuple[str, ...]]) -> ScopeError:

@@ -87,6 +87,14 @@ def test_test_fails_naming_the_scopes_a_selected_stream_lacks(sb):
     assert "Traceback" not in proc.stderr
 
 
+def test_test_plans_the_catalog_selection(sb):
+    config = client_config(sb)
+    catalog = catalog_selecting(config, {"users", "clients", "organizations"})
+    proc = run_cli(config, "--test", catalog=catalog)
+    assert proc.returncode == 0, proc.stderr[-1500:]
+    assert list(plan_lines(proc.stderr)) == ["users", "organizations", "clients"]
+
+
 def test_a_run_fails_before_any_record_when_a_selected_stream_cannot_be_read(sb):
     """What `meltano config test` runs (a sync, passed at the first RECORD): no RECORD,
     exit 3 and the scopes named."""
