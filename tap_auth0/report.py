@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tap_auth0.errors import ConfigError
+from tap_auth0.http_decisions import Action, Attempt
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
@@ -49,9 +50,16 @@ class RunStats:
         self._lock = threading.Lock()
         self.endpoints: dict[str, EndpointStats] = {}
 
+    def count(self, endpoint: str, attempt: Attempt, action: Action) -> None:
+        """One request sent to `endpoint`: `attempt` (http_decisions.Attempt) says what
+        the ones before it met (a retry when any failed, was throttled or refused a token),
+        `action` what becomes of it (WAIT: it was answered 429)."""
+        retry = bool(attempt.failures or attempt.throttles or attempt.refused)
+        self.sent(endpoint, retry=retry)
+        if action is Action.WAIT:
+            self.throttled(endpoint)
+
     def sent(self, endpoint: str, *, retry: bool) -> None:
-        """One request sent to `endpoint`; `retry`: it repeats one that failed, was
-        throttled or met an expired token."""
         now = self._clock()
         with self._lock:
             stats = self.endpoints.get(endpoint)

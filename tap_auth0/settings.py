@@ -232,7 +232,9 @@ class Settings:
     max_retries: int = setting(
         "integer",
         "Max retries",
-        "Retries for 5xx, timeouts, connection resets and 429s per request.",
+        "Retries per request for 5xx, proxy error pages, bodies that are not JSON or are cut "
+        "short, timeouts and connection resets (at most 3 when the connection cannot be "
+        "made). 429s wait for the tenant's reset instead.",
         default=8,
         minimum=0,
         maximum=100,
@@ -283,6 +285,17 @@ class Settings:
         "Keep the `code` of `actions` (and of their deployed version). Off by default: "
         "action code often embeds API keys.",
         default=False,
+    )
+    max_table_shrink: float = setting(
+        "number",
+        "Max table shrink",
+        "How much smaller than the last complete read a full table's new complete read may be "
+        "and still replace it in the warehouse (0.5: up to half the rows). Past that, its "
+        "ACTIVATE_VERSION is held back (the old rows stay) with one WARNING. Tables of 10 rows "
+        "or fewer are not guarded; 1 turns the guard off.",
+        default=0.5,
+        minimum=0,
+        maximum=1,
     )
     include_idp_tokens: bool = setting(
         "boolean",
@@ -342,7 +355,11 @@ def _json_type(meta: dict[str, t.Any]) -> th.JSONTypeHelper:
     if kind == "integer":
         return th.IntegerType(minimum=meta["minimum"], maximum=meta["maximum"])
     if kind == "number":
-        return th.NumberType(exclusive_minimum=meta["exclusive_minimum"])
+        return th.NumberType(
+            minimum=meta["minimum"],
+            maximum=meta["maximum"],
+            exclusive_minimum=meta["exclusive_minimum"],
+        )
     if kind == "boolean":
         return th.BooleanType()
     if kind == "date-time":

@@ -16,7 +16,13 @@ from singer_sdk.tap_base import CliTestOptionValue
 
 from tap_auth0 import output
 from tap_auth0.client import connect
-from tap_auth0.errors import ConfigError, ScopeError, TapAuth0Error
+from tap_auth0.errors import (
+    ConfigError,
+    OneLineFailures,
+    ScopeError,
+    TapAuth0Error,
+    TargetStopped,
+)
 from tap_auth0.http_client import redact_secrets
 from tap_auth0.output import BufferedMsgSpecWriter
 from tap_auth0.plan import Plan, count
@@ -37,6 +43,9 @@ class Terminated(SystemExit):
     def __init__(self, signum: int) -> None:
         super().__init__(128 + signum)
         self.signum = signum
+
+
+ONE_LINE_FAILURES = OneLineFailures()
 
 
 class TapAuth0(TapHooks):
@@ -79,10 +88,13 @@ class TapAuth0(TapHooks):
         return self._skips
 
     def discover_streams(self) -> list[Auth0Stream]:
-        return [
+        streams = [
             cls(self, settings=self.settings, http=self.http, skips=self.skips)
             for cls in streams_for(self.settings)
         ]
+        for stream in streams:
+            stream.logger.addFilter(ONE_LINE_FAILURES)
+        return streams
 
     def load_streams(self) -> list[Auth0Stream]:
         """In the registry's order, not the SDK's alphabetical one: `users` first."""
@@ -106,6 +118,9 @@ class TapAuth0(TapHooks):
             status = "complete, with streams skipped" if self.skips.skipped else "complete"
         except Terminated:
             status = "stopped"
+            raise
+        except TargetStopped:
+            status = "stopped: the target stopped reading"
             raise
         except TapAuth0Error as exc:
             error = redact_secrets(str(exc))
@@ -302,6 +317,13 @@ def cli() -> None:
         sys.stderr.write(f"tap-auth0: error: {message}\n")
         sys.stderr.flush()
         sys.exit(exc.exit_code)
+    except TargetStopped as exc:
+        sys.stderr.write(
+            "tap-auth0: error: the target stopped reading (broken pipe on stdout); nothing "
+            "more was sent, and the next run resumes from the last STATE it received\n"
+        )
+        sys.stderr.flush()
+        sys.exit(exc.code)
     except Terminated as exc:
         sys.stderr.write(
             f"tap-auth0: error: stopped by {signal.Signals(exc.signum).name}; the next run "

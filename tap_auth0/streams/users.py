@@ -71,6 +71,7 @@ class UsersStream(Auth0Stream):
             self.replication_key = "updated_at"
         self.window_end: str | None = None
         self._export_version: int | None = None
+        self._export_rows = 0
         self._full_pass = False
         # (records handed on, floor, ranges read above it): the bookmark may move to
         # `floor` once that many records have passed through the SDK.
@@ -296,6 +297,7 @@ class UsersStream(Auth0Stream):
             progress.advance()
             yield record
         progress.finish()
+        self._export_rows = job.lines
         self.logger.info(
             "Exported %s users in %d API requests and %d download(s)",
             f"{job.lines:,}",
@@ -340,10 +342,10 @@ class UsersStream(Auth0Stream):
         version = self._export_version
         if version is not None and self.window_end:
             if self.selected:
-                self.write_activate_version(version)
+                self.activate_table(version, self._export_rows)
             detail = self.detail_stream
             if detail is not None:
-                detail.write_activate_version(version)
+                detail.activate_table(version, detail.table_rows)
 
     @property
     def children_complete(self) -> bool:

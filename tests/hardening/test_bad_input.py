@@ -388,33 +388,34 @@ ROWS: list[Bad] = [
     # -- answers the tap cannot use (exit 4) ----------------------------------------------------
     Bad(
         "html-login-page",
-        lambda e: e.static(),
+        lambda e: e.static(max_retries=1),
         E + "GET /api/v2/users: expected JSON from {host} but got text/html; charset=utf-8 "
-        "(200): '<html><body><h1>Sign in</h1></body></html>'; check 'domain' points at the "
-        "tenant",
+        "(200): '<html><body><h1>Sign in</h1></body></html>' 2 times; giving up (setting "
+        "'max_retries' is 1); check 'domain' points at the tenant",
         4,
         stub=html(200),
     ),
     Bad(
         "proxy-502-html-persistent",
         lambda e: e.static(max_retries=1),
-        E + "GET /api/v2/users: Auth0 answered 502 (<html><head><title>502 Bad Gateway</title>"
-        "</head></html>) 2 times; giving up (setting 'max_retries' is 1)",
+        E + "GET /api/v2/users: Auth0 answered 502 (an HTML page '502 Bad Gateway', not "
+        "Auth0's JSON: a proxy in between?) 2 times; giving up (setting 'max_retries' is 1)",
         4,
         stub=html(502, "<html><head><title>502 Bad Gateway</title></head></html>"),
     ),
     Bad(
         "malformed-json",
-        lambda e: e.static(),
-        E + "GET /api/v2/users: {host} sent malformed JSON (26 bytes)",
+        lambda e: e.static(max_retries=1),
+        E + "GET /api/v2/users: {host} sent malformed JSON (26 bytes) 2 times; giving up "
+        "(setting 'max_retries' is 1)",
         4,
         stub=lambda s: Reply(200, b'{"users": [{"user_id": "a"', {**JSON, **RATE}),
     ),
     Bad(
         "json-sent-as-text-plain",
-        lambda e: e.static(),
-        E + "GET /api/v2/users: expected JSON from {host} but got text/plain (200): '[]'; "
-        "check 'domain' points at the tenant",
+        lambda e: e.static(max_retries=0),
+        E + "GET /api/v2/users: expected JSON from {host} but got text/plain (200): '[]' once; "
+        "giving up (setting 'max_retries' is 0); check 'domain' points at the tenant",
         4,
         stub=lambda s: Reply(200, b"[]", {"Content-Type": "text/plain", **RATE}),
     ),
@@ -635,14 +636,18 @@ MID_RUN = [
         "html-error-page",
         listing_only(Reply(200, "<html>Maintenance</html>", {"Content-Type": "text/html"})),
         E + "GET /api/v2/users: expected JSON from {host} but got text/html (200): "
-        "'<html>Maintenance</html>'; check 'domain' points at the tenant",
+        "'<html>Maintenance</html>' 2 times; giving up (setting 'max_retries' is 1); check "
+        "'domain' points at the tenant",
         4,
+        {"max_retries": 1},
     ),
     MidRun(
         "malformed-json",
         listing_only(Reply(200, b'{"users": [', {**JSON, **RATE})),
-        E + "GET /api/v2/users: {host} sent malformed JSON (11 bytes)",
+        E + "GET /api/v2/users: {host} sent malformed JSON (11 bytes) 2 times; giving up "
+        "(setting 'max_retries' is 1)",
         4,
+        {"max_retries": 1},
     ),
     MidRun(
         "api-gone-404",
