@@ -95,6 +95,8 @@ class RunReport:
     skipped: dict[str, str] = field(default_factory=dict)
     retention_gaps: list[dict[str, t.Any]] = field(default_factory=list)
     error: str | None = None
+    # Full tables whose ACTIVATE_VERSION the shrink guard held: (rows read, rows last time).
+    held_back: dict[str, tuple[int, int]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, t.Any]:
         def row(s: StreamLine) -> dict[str, t.Any]:
@@ -116,6 +118,10 @@ class RunReport:
             "totals": totals,
             "skipped": dict(self.skipped),
             "retention_gaps": list(self.retention_gaps),
+            "held_back": {
+                name: {"rows": rows, "last_rows": last}
+                for name, (rows, last) in self.held_back.items()
+            },
             "error": self.error,
         }
 
@@ -133,6 +139,11 @@ class RunReport:
             )
         for name, why in self.skipped.items():
             lines.append(f"  skipped: {name} ({why})")
+        for name, (rows, last) in self.held_back.items():
+            lines.append(
+                f"  held back: {name} read {rows:,} rows, {last:,} last time; ACTIVATE_VERSION "
+                "not sent (max_table_shrink)"
+            )
         for gap in self.retention_gaps:
             lines.append(
                 f"  logs retention gap: events after {gap.get('lost_after', '?')} up to "
@@ -178,6 +189,7 @@ def build_report(
     order: Iterable[str],
     skipped: Mapping[str, str],
     retention_gaps: Iterable[dict[str, t.Any]] = (),
+    held_back: Mapping[str, tuple[int, int]] | None = None,
     error: str | None = None,
 ) -> RunReport:
     """One line per stream that wrote records or made requests, in `order`; endpoints no
@@ -206,4 +218,5 @@ def build_report(
         skipped=dict(skipped),
         retention_gaps=list(retention_gaps),
         error=error,
+        held_back=dict(held_back or {}),
     )

@@ -106,6 +106,11 @@ class TapAuth0(TapHooks):
         since = datetime.now(timezone.utc).isoformat(timespec="milliseconds")
         status, error = "failed", None
         try:
+            report_path = self.settings.run_report_path
+            if report_path and not Path(report_path).parent.is_dir():
+                raise ConfigError(
+                    f"Setting 'run_report_path': {report_path}: its folder does not exist"
+                )
             self.require_scopes()
             super().sync_all()
             summary = self.skips.summary()
@@ -166,12 +171,22 @@ class TapAuth0(TapHooks):
             order=list(self.streams),
             skipped=self.skips.skipped,
             retention_gaps=gaps,
+            held_back={
+                s.name: s.held_back
+                for s in self.streams.values()
+                if isinstance(s, Auth0Stream) and s.held_back
+            },
             error=error,
         )
         for line in report.table():
             self.logger.info("%s", line)
         if self.settings.run_report_path:
-            report.write(self.settings.run_report_path)
+            try:
+                report.write(self.settings.run_report_path)
+            except ConfigError as exc:
+                if error is None and status != "stopped":
+                    raise
+                self.logger.error("%s", exc)  # the run's own failure is the line to end on
 
     # -- connection test ------------------------------------------------------------------
     def plan(self) -> Plan:

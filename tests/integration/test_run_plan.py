@@ -195,3 +195,13 @@ def test_progress_lines_with_an_eta_for_users_and_every_fan_out(sb):
         assert mine, (name, lines[:5])
         assert any(total in x and "left" in x for x in mine), (name, mine[:3])
     assert any(x.startswith("Progress: users: ") and "left" in x for x in lines)
+
+
+def test_an_unwritable_report_path_is_a_setting_error_before_any_data(sb, tmp_path):
+    path = tmp_path / "missing" / "report.json"
+    proc = run_cli(client_config(sb, run_report_path=str(path)))
+    assert proc.returncode == 2, proc.stderr[-1500:]
+    assert not proc.stdout.count('"type":"RECORD"')
+    assert stderr_lines(proc.stderr)[-1] == (
+        f"tap-auth0: error: Setting 'run_report_path': {path}: its folder does not exist"
+    )

@@ -102,6 +102,7 @@ def test_the_summary_maps_endpoints_to_streams_and_writes_json(tmp_path) -> None
         order=["users", "user_detail", "roles"],
         skipped={"roles": "needs read:roles"},
         retention_gaps=[{"lost_after": "2026-01-01T00:00:00.000Z", "resumed_at": None}],
+        held_back={"users": (1000, 3000)},
     )
     table = report.table()
     assert table[0] == "Run summary (complete, with streams skipped, 6.0s):"
@@ -109,7 +110,11 @@ def test_the_summary_maps_endpoints_to_streams_and_writes_json(tmp_path) -> None
     assert table[3].split() == ["user_detail", "1", "2", "1", "1", "3.0"]
     assert table[4].split() == ["total", "3", "3", "1", "1", "6.0"]
     assert table[5] == "  skipped: roles (needs read:roles)"
-    assert table[6].startswith("  logs retention gap: events after 2026-01-01T00:00:00.000Z")
+    assert table[6] == (
+        "  held back: users read 1,000 rows, 3,000 last time; ACTIVATE_VERSION not sent "
+        "(max_table_shrink)"
+    )
+    assert table[7].startswith("  logs retention gap: events after 2026-01-01T00:00:00.000Z")
     path = tmp_path / "run.json"
     report.write(str(path))
     data = json.loads(path.read_text())
@@ -123,3 +128,4 @@ def test_the_summary_maps_endpoints_to_streams_and_writes_json(tmp_path) -> None
         "seconds": 3.0,
     }
     assert data["skipped"] == {"roles": "needs read:roles"}
+    assert data["held_back"] == {"users": {"rows": 1000, "last_rows": 3000}}
