@@ -147,7 +147,8 @@ class BufferedMsgSpecWriter(MsgSpecWriter):
         """A RECORD line without a message object per record: the dict `RecordMessage.to_dict`
         builds (same keys, same order), through the same encoder. `time_extracted` must be
         aware and in UTC already (RecordMessage would convert it)."""
-        self.count(stream)
+        records = self.records  # count(stream), inlined: this runs once per record
+        records[stream] = records.get(stream, 0) + 1
         message: dict[str, t.Any] = {"type": "RECORD", "stream": stream, "record": record}
         if version is not None:
             message["version"] = version
