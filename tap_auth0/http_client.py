@@ -100,6 +100,9 @@ class Auth0HTTP:
         self.host = urlsplit(settings.base_url).netloc
         self.timeout = settings.request_timeout
         self.max_retries = settings.max_retries
+        # Set once the host answers with JSON: until then a page that is not JSON fails at
+        # once (a wrong domain), afterwards it is retried (a proxy in between).
+        self._host_proven = False
         self.logger = logger
         self.scheduler = scheduler or SchedulerPool(settings.max_requests_per_second)
         self.session = session or EnvOnceSession()
@@ -236,6 +239,8 @@ class Auth0HTTP:
             self.stats.count(bucket or urlsplit(url).path, attempt, decision.action)
             if decision.action is Action.RETURN:
                 assert isinstance(outcome, requests.Response)
+                if decode and outcome.status_code < 300:
+                    self._host_proven = True
                 return Reply(outcome, decision.body)
             if decision.error is not None:
                 raise decision.error
@@ -255,6 +260,7 @@ class Auth0HTTP:
             renewable=self.tokens is not None and self.tokens.renewable,
             # Looked up per request: a test may swap the module's decoder.
             decode=decode_json if decode else None,
+            proven=self._host_proven,
             redact=redact_secrets,
         )
 

@@ -67,6 +67,9 @@ class Policy:
     renewable: bool = False  # the token can be renewed (client credentials)
     # Decode a 2xx body as JSON (a body that is not JSON is retried like a 503).
     decode: t.Callable[[bytes], t.Any] | None = None
+    # The host already answered with JSON in this run: a page that is not JSON is then a
+    # proxy's hiccup (retried); before that it is most likely the wrong host (failed at once).
+    proven: bool = True
     redact: t.Callable[[str], str] = lambda text: text
 
 
@@ -188,6 +191,13 @@ def _success(resp: requests.Response, attempt: Attempt) -> Decision:
     ctype = resp.headers.get("Content-Type", "")
     if ctype and "json" not in ctype.lower():
         snippet = policy.redact(" ".join(resp.text.split()))[:80]
+        if not policy.proven:
+            error = Auth0APIError(
+                f"{policy.label}: expected JSON from {policy.host} but got {ctype} "
+                f"({resp.status_code}): {snippet!r}; check 'domain' points at the tenant",
+                status=resp.status_code,
+            )
+            return Decision(Action.RAISE, attempt, error=error)
         return _transient(
             attempt,
             f"{resp.status_code} with {ctype.split(';')[0]} instead of JSON",

@@ -147,12 +147,28 @@ def test_other_4xx_fail_in_one_line(requests_mock, status, body, exc, fragment):
 def test_a_body_that_is_not_json_is_retried_then_fails_in_one_line(
     requests_mock, body, ctype, fragment
 ):
+    requests_mock.get(f"{API}/roles", json=[], headers=rl_headers())
     m = requests_mock.get(f"{API}/users", text=body, headers={"Content-Type": ctype})
     sleeps: list[float] = []
+    http = make({"max_retries": 2}, sleeps=sleeps)
+    http.get_json("/roles")  # the host has answered with Auth0's JSON: this is mid-run
     with pytest.raises(Auth0APIError, match=fragment) as info:
-        make({"max_retries": 2}, sleeps=sleeps).get_json("/users")
+        http.get_json("/users")
     assert m.call_count == 3 and len(sleeps) == 2, "retried like a 503"
     assert "3 times; giving up (setting 'max_retries' is 2)" in str(info.value)
+
+
+def test_a_web_page_before_any_json_is_the_wrong_domain_not_retried(requests_mock):
+    """A login page on a 200 as the very first answer: the domain is wrong, and retrying
+    it for a minute would only delay the one line that says so."""
+    m = requests_mock.get(
+        f"{API}/users", text="<html>Log in</html>", headers={"Content-Type": "text/html"}
+    )
+    sleeps: list[float] = []
+    with pytest.raises(Auth0APIError, match="check 'domain'") as info:
+        make(sleeps=sleeps).get_json("/users")
+    assert m.call_count == 1 and sleeps == []
+    assert "giving up" not in str(info.value)
 
 
 def test_a_cut_or_garbled_200_is_retried_until_a_whole_answer(requests_mock):
@@ -165,8 +181,10 @@ def test_a_cut_or_garbled_200_is_retried_until_a_whole_answer(requests_mock):
             {"json": [{"user_id": "a"}], "headers": rl_headers()},
         ],
     )
+    requests_mock.get(f"{API}/roles", json=[], headers=rl_headers())
     sleeps: list[float] = []
     http = make(sleeps=sleeps)
+    http.get_json("/roles")  # mid-run: the host has answered with JSON before
     assert http.get_json("/users") == [{"user_id": "a"}]
     assert len(sleeps) == 3 and http.retried == 3
 
