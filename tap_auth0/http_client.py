@@ -22,6 +22,7 @@ from requests.adapters import HTTPAdapter
 from tap_auth0.errors import Auth0APIError, AuthError
 from tap_auth0.http_decisions import Action, Attempt, Decision, Policy, classify, describe_error
 from tap_auth0.ratelimit import SchedulerPool
+from tap_auth0.report import RunStats
 
 if t.TYPE_CHECKING:
     from tap_auth0.auth import TokenProvider
@@ -119,6 +120,7 @@ class Auth0HTTP:
         self._lock = threading.Lock()
         self.retried = 0
         self.token_renewals_on_401 = 0
+        self.stats = RunStats()
 
     # -- secrets ------------------------------------------------------------------------
     def register_secret(self, value: str) -> None:
@@ -234,6 +236,7 @@ class Auth0HTTP:
             outcome = self._attempt(method, url, key, token, params, json_body)
             attempt = replace(attempt, token=token, jitter=random.uniform(0.5, 1.0))
             decision = classify(outcome, attempt)
+            self.stats.count(bucket or urlsplit(url).path, attempt, decision.action)
             if decision.action is Action.RETURN:
                 assert isinstance(outcome, requests.Response)
                 if decode and outcome.status_code < 300:

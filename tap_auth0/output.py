@@ -125,7 +125,14 @@ atexit.register(flush)
 
 
 class BufferedMsgSpecWriter(MsgSpecWriter):
+    # RECORDs written per stream (after stream maps), for the run's summary (report.py).
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.records: dict[str, int] = {}
+
     def write_message(self, message) -> None:  # type: ignore[no-untyped-def]
+        if isinstance(message, RecordMessage):
+            self.count(message.stream)
         _write(self.format_message(message))
         if not isinstance(message, RecordMessage):
             flush()
@@ -140,9 +147,14 @@ class BufferedMsgSpecWriter(MsgSpecWriter):
         """A RECORD line without a message object per record: the dict `RecordMessage.to_dict`
         builds (same keys, same order), through the same encoder. `time_extracted` must be
         aware and in UTC already (RecordMessage would convert it)."""
+        records = self.records  # count(stream), inlined: this runs once per record
+        records[stream] = records.get(stream, 0) + 1
         message: dict[str, t.Any] = {"type": "RECORD", "stream": stream, "record": record}
         if version is not None:
             message["version"] = version
         if time_extracted is not None:
             message["time_extracted"] = time_extracted
         _write(serialize_jsonl(message))
+
+    def count(self, stream: str) -> None:
+        self.records[stream] = self.records.get(stream, 0) + 1

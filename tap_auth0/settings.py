@@ -306,6 +306,13 @@ class Settings:
         "(dropped by default).",
         default=False,
     )
+    run_report_path: str | None = setting(
+        "string",
+        "Run report path",
+        "Also write the run's closing summary (per stream: records, requests, 429s, retries, "
+        "seconds; skipped streams and why; any logs retention gap) to this file as JSON, for "
+        "an orchestrator to alert on. Written at the end of every run, failed ones included.",
+    )
 
     # -- derived ------------------------------------------------------------------------
     @property

@@ -19,7 +19,9 @@ from urllib.parse import quote
 
 from singer_sdk.helpers.conform import TypeConformanceLevel
 
-from tap_auth0.errors import ScopeError
+from tap_auth0.errors import ScopeError, TapAuth0Error
+from tap_auth0.plan import COUNTABLE, count
+from tap_auth0.progress import Progress
 from tap_auth0.schemas import load_schema
 from tap_auth0.sdk_hooks import StreamHooks
 from tap_auth0.streams.fanout import FanOut, Lane
@@ -273,6 +275,7 @@ class Auth0Stream(StreamHooks):
                     self._emitter(source, consumers),
                     workers=self.settings.max_concurrency,
                     on_scope_error=self._lane_refused(consumers),
+                    progress=Progress(self.logger, source.name, self.name, self.expected_total),
                 )
             )
         return FanOut(lanes, hold_parents=self.hold_parents, window=self.fanout_window)
@@ -298,6 +301,21 @@ class Auth0Stream(StreamHooks):
                 self.skips.add(consumer.name, exc)
 
         return refused
+
+    _expected: tuple[int | None] | None = None
+
+    def expected_total(self) -> int | None:
+        """This parent's record count, for its children's progress ETA: asked of Auth0
+        once (one `per_page=1` request, plan.py), only when a progress line is due."""
+        if self._expected is None:
+            total = None
+            if self.path in COUNTABLE:
+                try:
+                    total = count(self.http, self.path)
+                except TapAuth0Error:
+                    total = None
+            self._expected = (total,)
+        return self._expected[0]
 
     def prepare(self, consumers: list[Auth0Stream]) -> None:
         """Before a fan-out: which streams will consume this one's answers."""

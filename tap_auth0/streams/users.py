@@ -8,6 +8,7 @@ import typing as t
 from datetime import datetime, timedelta, timezone
 
 from tap_auth0.errors import Auth0APIError, ConfigError
+from tap_auth0.progress import Progress
 from tap_auth0.schemas import load_schema
 from tap_auth0.streams.base import Auth0Stream
 from tap_auth0.streams.export import ExportJob
@@ -18,7 +19,6 @@ from tap_auth0.values import parse_datetime
 
 # Fields the tap itself needs, whatever projection the user asked for.
 USERS_REQUIRED_FIELDS = ("user_id", "updated_at", "created_at")
-PROGRESS_EVERY_PAGES = 20
 IDP_TOKEN_KEYS = ("access_token", "refresh_token", "access_token_secret")
 # In the STATE beside the bookmark, what an interrupted run had read above it:
 # - `listed_above`: ranges (low, high] read whole ([v, v]: every user at v, a tie group the
@@ -184,17 +184,16 @@ class UsersStream(Auth0Stream):
             if scan.skip
             else "",
         )
-        pages_logged = 0
         handed = 0
         floors = self._floors
+        progress = Progress(self.logger, "users", "users", total=lambda: scan.stats.total)
+        self._scan_total = lambda: scan.stats.total
         for users, floor in scan.pages():
             yield from users
             handed += len(users)
             if floor is not None:
                 floors.append((handed, floor, scan.done_above()))
-            if scan.stats.requests - pages_logged >= PROGRESS_EVERY_PAGES:
-                pages_logged = scan.stats.requests
-                self._log_progress(scan)
+            progress.update(handed)
         self._log_progress(scan, final=True)
         self.window_end = end
 
@@ -270,7 +269,7 @@ class UsersStream(Auth0Stream):
         of = f" of {st.total:,}" if st.total is not None else ""
         self.logger.info(
             "%s %s%s users in %d requests (%d for tie groups, %d window(s))",
-            "Listed" if final else "Progress:",
+            "Listed" if final else "Listing:",
             f"{st.emitted:,}",
             of,
             st.requests,
@@ -316,7 +315,11 @@ class UsersStream(Auth0Stream):
             timeout_seconds=s.export_timeout_seconds,
             connection=s.connection,
         )
-        yield from job.records()
+        progress = Progress(self.logger, "users export", "users", total=self.expected_total)
+        for record in job.records():
+            progress.advance()
+            yield record
+        progress.finish()
         self._export_rows = job.lines
         self.logger.info(
             "Exported %s users in %d API requests and %d download(s)",
@@ -379,6 +382,13 @@ class UsersStream(Auth0Stream):
         # while the next listing request is on its way.
         s = self.settings
         return max(4 * s.max_concurrency, s.page_size + s.max_concurrency)
+
+    _scan_total: t.Callable[[], int | None] | None = None
+
+    def expected_total(self) -> int | None:
+        """Users this run lists, once its windows counted them; else the tenant's count."""
+        total = self._scan_total() if self._scan_total else None
+        return total if total is not None else super().expected_total()
 
     @property
     def detail_stream(self) -> Auth0Stream | None:

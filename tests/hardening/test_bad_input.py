@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 from auth0_sandbox import Sandbox, SandboxConfig
+from auth0_sandbox.auth import READ_SCOPES
 
 from tests.support.cli import (
     RUN_TIMEOUT,
@@ -363,13 +364,23 @@ ROWS: list[Bad] = [
         3,
     ),
     Bad(
+        # An opaque token: its scopes are learnt from Auth0's 403 (a JWT's are read first;
+        # tests/integration/test_run_plan.py).
         "insufficient-scope",
-        lambda e: e.cc(),
+        lambda e: e.static(),
         E + "Auth0 refused the request (403 insufficient_scope: Insufficient scope, expected "
         "any of: read:users,read:current_user,read:user_idp_tokens); grant the application "
         "the read:users scope on the Management API",
         3,
-        fresh=lambda sb: sb.configure(scopes="openid"),
+        fresh=lambda sb: sb.configure(static_scopes="openid"),
+    ),
+    Bad(
+        "insufficient-scope-in-the-token",
+        lambda e: e.cc(),
+        E + "The token cannot read 1 selected stream(s): logs (needs read:logs). Grant "
+        "read:logs to the application on the Management API, or deselect the stream(s)",
+        3,
+        fresh=lambda sb: sb.configure(scopes=" ".join(s for s in READ_SCOPES if s != "read:logs")),
     ),
     Bad(
         "expired-static-token",
