@@ -19,6 +19,7 @@ import msgspec
 import requests
 from requests.adapters import HTTPAdapter
 
+from tap_auth0.auth import ClientCredentials, StaticToken
 from tap_auth0.errors import Auth0APIError, AuthError
 from tap_auth0.http_decisions import Action, Attempt, Decision, Policy, classify, describe_error
 from tap_auth0.ratelimit import SchedulerPool
@@ -305,3 +306,21 @@ class Auth0HTTP:
                 self.token_renewals_on_401 += 1
             assert self.tokens is not None
             self.tokens.renew(token or "")
+
+
+def connect(settings: Settings, logger: logging.Logger) -> Auth0HTTP:
+    """One client per run, shared by every stream and worker thread."""
+    http = Auth0HTTP(settings, logger=logger)
+    if settings.access_token:
+        http.tokens = StaticToken(settings.access_token)
+    else:
+        client_id, client_secret = settings.client_id, settings.client_secret
+        assert client_id and client_secret
+        http.tokens = ClientCredentials(
+            lambda: http.mint_token(
+                client_id=client_id, client_secret=client_secret, audience=settings.audience
+            ),
+            host=http.host,
+            on_token=http.register_secret,
+        )
+    return http

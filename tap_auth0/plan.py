@@ -18,9 +18,9 @@ from tap_auth0.progress import duration
 from tap_auth0.ratelimit import DOCUMENTED_RATES
 
 if t.TYPE_CHECKING:
+    from tap_auth0.client import Auth0Stream
     from tap_auth0.http_client import Auth0HTTP
     from tap_auth0.settings import Settings
-    from tap_auth0.streams.base import Auth0Stream
 
 # Listed endpoints that answer `include_totals` (all accept page/per_page, per the Management
 # API's OpenAPI description), with the one field to ask for where `fields` is accepted, so the

@@ -16,7 +16,7 @@ from singer_sdk.singerlib.messages import StateMessage
 from singer_sdk.tap_base import CliTestOptionValue
 
 from tap_auth0 import output
-from tap_auth0.client import connect
+from tap_auth0.client import Auth0Stream, ScopeSkips
 from tap_auth0.errors import (
     ConfigError,
     OneLineFailures,
@@ -24,14 +24,13 @@ from tap_auth0.errors import (
     TapAuth0Error,
     TargetStopped,
 )
-from tap_auth0.http_client import redact_secrets
+from tap_auth0.http_client import connect, redact_secrets
 from tap_auth0.output import BufferedMsgSpecWriter
 from tap_auth0.plan import Plan, count
 from tap_auth0.plan import build as build_plan
 from tap_auth0.report import build_report
 from tap_auth0.sdk_hooks import TapHooks
 from tap_auth0.settings import CONFIG_SCHEMA, Settings, parse_settings, unknown_settings
-from tap_auth0.streams.base import Auth0Stream, ScopeSkips
 from tap_auth0.streams.registry import STREAMS, streams_for
 
 if t.TYPE_CHECKING:

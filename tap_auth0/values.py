@@ -136,3 +136,9 @@ def parse_datetime(value: t.Any, setting: str) -> datetime | None:
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=timezone.utc)
     return dt.astimezone(timezone.utc)
+
+
+def iso_ms(dt: datetime) -> str:
+    """Auth0's timestamp spelling: UTC, milliseconds, `Z`."""
+    dt = dt.astimezone(timezone.utc)
+    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"

@@ -3,8 +3,8 @@ with: this endpoint takes no `fields`, so it is dropped from every answer."""
 
 from __future__ import annotations
 
-from tap_auth0.streams.base import Auth0Stream
-from tap_auth0.streams.paging import OffsetPaginator
+from tap_auth0.client import Auth0Stream
+from tap_auth0.pagination import OffsetPaginator
 
 
 class ResourceServersStream(Auth0Stream):

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import typing as t
 
-from tap_auth0.streams.base import Auth0Stream
-from tap_auth0.streams.paging import CheckpointPaginator
+from tap_auth0.client import Auth0Stream
+from tap_auth0.pagination import CheckpointPaginator
 
 
 class ConnectionsStream(Auth0Stream):

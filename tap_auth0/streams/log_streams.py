@@ -6,8 +6,8 @@ from __future__ import annotations
 import typing as t
 from urllib.parse import urlsplit, urlunsplit
 
-from tap_auth0.streams.base import Auth0Stream
-from tap_auth0.streams.paging import SinglePage
+from tap_auth0.client import Auth0Stream
+from tap_auth0.pagination import SinglePage
 
 # Sink keys that say where logs go, never how to authenticate there.
 SINK_ALLOWLIST = frozenset(

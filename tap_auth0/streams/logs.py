@@ -15,10 +15,9 @@ import typing as t
 from datetime import datetime, timedelta, timezone
 from urllib.parse import parse_qs, urlsplit
 
-from tap_auth0.streams.base import Auth0Stream
+from tap_auth0.client import Auth0Stream
 from tap_auth0.streams.log_types import type_name
-from tap_auth0.streams.query import iso_ms
-from tap_auth0.values import parse_datetime
+from tap_auth0.values import iso_ms, parse_datetime
 
 TAKE = 100
 SEARCH_PAGE = 100

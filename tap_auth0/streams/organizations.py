@@ -6,9 +6,9 @@ from __future__ import annotations
 import threading
 import typing as t
 
+from tap_auth0.client import Auth0Stream
 from tap_auth0.errors import ScopeError
-from tap_auth0.streams.base import Auth0Stream
-from tap_auth0.streams.paging import CheckpointPaginator, OffsetPaginator
+from tap_auth0.pagination import CheckpointPaginator, OffsetPaginator
 
 MEMBER_FIELDS = ("user_id", "email", "name", "picture")
 

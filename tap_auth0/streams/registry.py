@@ -18,18 +18,18 @@ from tap_auth0.streams.organizations import (
     OrganizationsStream,
 )
 from tap_auth0.streams.rbac import RoleMembersStream, RolePermissionsStream, RolesStream
-from tap_auth0.streams.user_detail import UserDetailByIdStream, UserDetailStream
 from tap_auth0.streams.user_subresources import (
     UserAuthenticationMethodsStream,
     UserPermissionsStream,
     UserRefreshTokensStream,
     UserSessionsStream,
 )
-from tap_auth0.streams.users import UsersStream
+from tap_auth0.streams.users.detail import UserDetailByIdStream, UserDetailStream
+from tap_auth0.streams.users.stream import UsersStream
 
 if t.TYPE_CHECKING:
+    from tap_auth0.client import Auth0Stream
     from tap_auth0.settings import Settings
-    from tap_auth0.streams.base import Auth0Stream
 
 STREAMS: tuple[type[Auth0Stream], ...] = (
     UsersStream,

@@ -6,9 +6,9 @@ ACTIVATE_VERSION."""
 
 from __future__ import annotations
 
-from tap_auth0.streams.base import Auth0Stream
-from tap_auth0.streams.paging import CheckpointPaginator, OffsetPaginator
-from tap_auth0.streams.users import UsersStream
+from tap_auth0.client import Auth0Stream
+from tap_auth0.pagination import CheckpointPaginator, OffsetPaginator
+from tap_auth0.streams.users.stream import UsersStream
 
 
 class UserPermissionsStream(Auth0Stream):

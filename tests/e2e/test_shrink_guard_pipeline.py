@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tap_auth0.streams.shrink_guard import ROWS_KEY
+from tap_auth0.shrink_guard import ROWS_KEY
 from tests.support.meltano import MeltanoRunner
 from tests.support.postgres import sqlalchemy_url
 from tests.support.warehouse import query

@@ -11,7 +11,7 @@ import pytest
 from auth0_sandbox import Sandbox, SandboxConfig
 
 from tap_auth0.errors import Auth0APIError, ConfigError
-from tap_auth0.streams.export import ExportJob
+from tap_auth0.streams.users.export import ExportJob
 from tests.support.cli import run_cli
 from tests.support.messages import last_state, records
 from tests.support.tap import catalog_selecting, run_inprocess
@@ -163,7 +163,7 @@ def test_always_truncated_download_fails_without_activate_version():
 def test_download_never_carries_the_authorization_header(requests_mock):
     import logging
 
-    from tap_auth0.client import connect
+    from tap_auth0.http_client import connect
     from tap_auth0.settings import parse_settings
 
     http = connect(
@@ -213,7 +213,7 @@ def test_export_job_timeout_names_the_setting():
     with Sandbox(SandboxConfig(users=20, seed=1, export_seconds=30, **CREDS)) as box:
         import logging
 
-        from tap_auth0.client import connect
+        from tap_auth0.http_client import connect
         from tap_auth0.settings import parse_settings
 
         http = connect(parse_settings(conf(box)), logging.getLogger())

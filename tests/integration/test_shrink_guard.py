@@ -3,7 +3,7 @@ that shrank past `max_table_shrink` since the last run keeps the warehouse's row
 
 from __future__ import annotations
 
-from tap_auth0.streams.shrink_guard import ROWS_KEY
+from tap_auth0.shrink_guard import ROWS_KEY
 from tests.support.cli import run_cli, stderr_lines
 from tests.support.messages import last_state, parse, records
 from tests.support.sandbox import TOKEN, fresh_sandbox

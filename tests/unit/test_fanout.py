@@ -8,7 +8,7 @@ import time
 import pytest
 
 from tap_auth0.errors import ScopeError
-from tap_auth0.streams.fanout import FanOut, Lane
+from tap_auth0.fanout import FanOut, Lane
 
 
 def lane(name, fetch, out, **kw):

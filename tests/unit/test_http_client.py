@@ -8,7 +8,6 @@ import time
 import pytest
 import requests
 
-from tap_auth0.client import connect
 from tap_auth0.errors import (
     Auth0APIError,
     AuthError,
@@ -16,6 +15,7 @@ from tap_auth0.errors import (
     RetriesExhausted,
     TokenExpired,
 )
+from tap_auth0.http_client import connect
 from tap_auth0.settings import parse_settings
 
 API = "https://acme.us.auth0.com/api/v2"

@@ -9,8 +9,8 @@ import itertools
 
 import pytest
 
-from tap_auth0.streams.keyset import KeysetWindow, ScanStats
-from tap_auth0.streams.scan import KeysetScan
+from tap_auth0.streams.users.keyset import KeysetWindow, ScanStats
+from tap_auth0.streams.users.scan import KeysetScan
 from tests.support.fake_search import FakeSearch, make_users
 
 END = "2030-01-01T00:00:00.000Z"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta, timezone
 
-from tap_auth0.streams.query import iso_ms
+from tap_auth0.values import iso_ms
 from tests.support.messages import last_state, records
 from tests.support.mock_tenant import Tenant, mount_tenant
 from tests.support.tap import catalog_selecting, run_inprocess

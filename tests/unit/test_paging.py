@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tap_auth0.errors import Auth0APIError
-from tap_auth0.streams.paging import CheckpointPaginator, OffsetPaginator, SinglePage
+from tap_auth0.pagination import CheckpointPaginator, OffsetPaginator, SinglePage
 
 
 def offset_api(n: int, *, total: bool = True, key: str = "roles"):

@@ -8,8 +8,8 @@ import time
 import pytest
 
 from tap_auth0.errors import Auth0APIError
-from tap_auth0.streams.keyset import AFTER_ID
-from tap_auth0.streams.scan import KeysetScan, Listed
+from tap_auth0.streams.users.keyset import AFTER_ID
+from tap_auth0.streams.users.scan import KeysetScan, Listed
 from tests.support.fake_search import FakeSearch, make_users
 
 END = "2030-01-01T00:00:00.000Z"

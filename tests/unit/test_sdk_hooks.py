@@ -22,7 +22,7 @@ from singer_sdk.streams._state import StreamStateManager
 
 from tap_auth0 import sdk_hooks
 from tap_auth0.errors import ConfigError
-from tap_auth0.streams import users as users_module
+from tap_auth0.streams.users import stream as users_module
 from tap_auth0.tap import TapAuth0
 from tests.support.fake_search import FakeSearch, make_users
 from tests.support.mock_api import DOMAIN, mount_search

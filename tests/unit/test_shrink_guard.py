@@ -11,7 +11,7 @@ import pytest
 
 from tap_auth0.errors import ConfigError
 from tap_auth0.settings import CONFIG_SCHEMA, parse_settings
-from tap_auth0.streams.shrink_guard import ROWS_KEY, SMALL_TABLE, may_activate
+from tap_auth0.shrink_guard import ROWS_KEY, SMALL_TABLE, may_activate
 from tap_auth0.tap import TapAuth0
 from tests.support.fake_search import FakeSearch, make_users
 from tests.support.messages import last_state, records

@@ -8,8 +8,8 @@ from urllib.parse import unquote
 
 import yaml
 
-from tap_auth0.streams.query import iso_ms
 from tap_auth0.tap import TapAuth0
+from tap_auth0.values import iso_ms
 from tests.support.fake_search import FakeSearch, make_users
 from tests.support.messages import last_state, records
 from tests.support.mock_api import DOMAIN, mount_search, run_tap

@@ -9,8 +9,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from tap_auth0.errors import ConfigError
-from tap_auth0.streams.query import iso_ms
 from tap_auth0.tap import TapAuth0
+from tap_auth0.values import iso_ms
 from tests.support.fake_search import FakeSearch, make_users
 from tests.support.messages import last_state, record_ids, records
 from tests.support.mock_api import API, mount_search, run_tap
@@ -236,7 +236,7 @@ def test_every_state_of_a_windowed_run_is_safe_to_resume_from(requests_mock, mon
     with its detail when that is selected. Resuming from a STATE loses no user, and reads
     again at most about a page per window (the boundary users at each position): a window
     the interruption caught mid-way is not read again from its start."""
-    from tap_auth0.streams.users import UsersStream
+    from tap_auth0.streams.users.stream import UsersStream
 
     monkeypatch.setattr(UsersStream, "STATE_MSG_FREQUENCY", 100)
     search = FakeSearch(make_users(3000, tie=300))

@@ -7,15 +7,15 @@ import time
 import typing as t
 from datetime import datetime, timedelta, timezone
 
+from tap_auth0.client import Auth0Stream
 from tap_auth0.errors import Auth0APIError, ConfigError
 from tap_auth0.progress import Progress
 from tap_auth0.schemas import load_schema
-from tap_auth0.streams.base import Auth0Stream
-from tap_auth0.streams.export import ExportJob
-from tap_auth0.streams.keyset import AFTER_ID, BEFORE, WHOLE
-from tap_auth0.streams.query import combine, connection_clause, iso_ms, projection
-from tap_auth0.streams.scan import KeysetScan, Listed
-from tap_auth0.values import parse_datetime
+from tap_auth0.streams.users.export import ExportJob
+from tap_auth0.streams.users.keyset import AFTER_ID, BEFORE, WHOLE
+from tap_auth0.streams.users.query import combine, connection_clause, projection
+from tap_auth0.streams.users.scan import KeysetScan, Listed
+from tap_auth0.values import iso_ms, parse_datetime
 
 # Fields the tap itself needs, whatever projection the user asked for.
 USERS_REQUIRED_FIELDS = ("user_id", "updated_at", "created_at")

@@ -20,7 +20,7 @@ from __future__ import annotations
 import typing as t
 from dataclasses import dataclass, field
 
-from tap_auth0.streams.query import combine, range_clause
+from tap_auth0.streams.users.query import combine, range_clause
 
 User = dict[str, t.Any]
 

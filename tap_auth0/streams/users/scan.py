@@ -37,7 +37,7 @@ import typing as t
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from datetime import datetime
 
-from tap_auth0.streams.keyset import (
+from tap_auth0.streams.users.keyset import (
     AFTER_ID,
     BEFORE,
     WHOLE,
@@ -47,7 +47,7 @@ from tap_auth0.streams.keyset import (
     ScanStats,
     User,
 )
-from tap_auth0.streams.query import iso_ms
+from tap_auth0.values import iso_ms
 
 # fetch(q, sort, include_totals) -> (users, total or None); called on worker threads.
 Fetch = t.Callable[[str, str, bool], tuple[list[User], int | None]]

@@ -5,11 +5,11 @@ from __future__ import annotations
 import collections
 import typing as t
 
+from tap_auth0.client import Auth0Stream
+from tap_auth0.fanout import FanOut, Lane
 from tap_auth0.schemas import load_schema
-from tap_auth0.streams.base import Auth0Stream
-from tap_auth0.streams.fanout import FanOut, Lane
-from tap_auth0.streams.query import projection
-from tap_auth0.streams.users import UsersStream, drop_idp_tokens
+from tap_auth0.streams.users.query import projection
+from tap_auth0.streams.users.stream import UsersStream, drop_idp_tokens
 
 
 class UserDetailStream(Auth0Stream):

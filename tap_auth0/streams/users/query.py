@@ -3,19 +3,12 @@
 from __future__ import annotations
 
 import typing as t
-from datetime import datetime, timezone
 
 
 def quote(value: str) -> str:
     """A quoted Lucene term: backslash and double quote escaped."""
     escaped = value.replace("\\", "\\\\").replace('"', '\\"')
     return f'"{escaped}"'
-
-
-def iso_ms(dt: datetime) -> str:
-    """Auth0's timestamp spelling: UTC, milliseconds, `Z`."""
-    dt = dt.astimezone(timezone.utc)
-    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
 
 
 def range_clause(
