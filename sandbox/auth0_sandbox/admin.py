@@ -1,4 +1,4 @@
-"""``/_sandbox/*``: the Sandbox test API over HTTP, for shell scripts and Meltano runs.
+"""``/_sandbox/*``: the SandboxState test API over HTTP, for shell scripts and Meltano runs.
 
 No auth, no rate limit, not counted in stats - it must never disturb what a test measures.
 """
@@ -12,7 +12,7 @@ from .messages import Request, Response, json_response
 from .store import UserExists
 
 if TYPE_CHECKING:
-    from .server import Sandbox
+    from .state import SandboxState
 
 
 def _body(req: Request) -> dict[str, Any]:
@@ -31,7 +31,7 @@ class _Bad(Exception):
     pass
 
 
-def handle(sb: Sandbox, req: Request) -> Response:
+def handle(sb: SandboxState, req: Request) -> Response:
     try:
         return _route(sb, req)
     except _Bad as exc:
@@ -40,7 +40,7 @@ def handle(sb: Sandbox, req: Request) -> Response:
         return json_response(400, {"error": str(exc)})
 
 
-def _route(sb: Sandbox, req: Request) -> Response:
+def _route(sb: SandboxState, req: Request) -> Response:
     parts = req.path.split("/")[2:]  # after "", "_sandbox"
     m = req.method
     if m == "GET" and parts == ["truth"]:
@@ -108,7 +108,7 @@ def _ids(body: dict[str, Any], key: str) -> list[str]:
     return ids
 
 
-def _directory(sb: Sandbox, req: Request, parts: list[str]) -> Response:
+def _directory(sb: SandboxState, req: Request, parts: list[str]) -> Response:
     """tenant-truth, roles and organizations (Auth0's body names: users/members/roles)."""
     m, n = req.method, len(parts)
     ids = [unquote(p) for p in parts]
@@ -141,7 +141,7 @@ def _directory(sb: Sandbox, req: Request, parts: list[str]) -> Response:
     return json_response(404, {"error": f"unknown admin endpoint {m} {req.path}"})
 
 
-def _logs(sb: Sandbox, req: Request, parts: list[str]) -> Response:
+def _logs(sb: SandboxState, req: Request, parts: list[str]) -> Response:
     """logs-truth, stats-truth, POST logs?count=N&late=F&seed=S, POST logs/expire?before=T."""
     m, q = req.method, req.query
     if m == "GET" and parts == ["logs-truth"]:

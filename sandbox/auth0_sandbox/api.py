@@ -30,7 +30,7 @@ from .paging import projector as _projector
 from .search import ORDER
 
 if TYPE_CHECKING:
-    from .server import Sandbox
+    from .state import SandboxState
 
 USERS_SCOPES = ("read:users", "read:current_user", "read:user_idp_tokens")
 PAGING_MESSAGE = (
@@ -41,7 +41,7 @@ _SORT = re.compile(r"^([A-Za-z0-9_.]+):(1|-1)$")
 
 
 # -- token endpoint ---------------------------------------------------------------------------
-def oauth_token(sb: Sandbox, req: Request) -> Response:
+def oauth_token(sb: SandboxState, req: Request) -> Response:
     """client_credentials grant, form-encoded or JSON."""
     ctype = req.headers.get("content-type", "")
     params: dict[str, Any]
@@ -107,7 +107,7 @@ def oauth_token(sb: Sandbox, req: Request) -> Response:
 
 
 # -- auth for /api/v2 ---------------------------------------------------------------------------
-def authenticate(sb: Sandbox, req: Request) -> frozenset[str]:
+def authenticate(sb: SandboxState, req: Request) -> frozenset[str]:
     """Scopes of the bearer token, or the exact Auth0 401/400 errors."""
     header = req.headers.get("authorization")
     if not header:
@@ -125,7 +125,7 @@ def authenticate(sb: Sandbox, req: Request) -> frozenset[str]:
 
 
 # -- users --------------------------------------------------------------------------------------
-def list_users(sb: Sandbox, req: Request) -> Response:
+def list_users(sb: SandboxState, req: Request) -> Response:
     """GET /api/v2/users (search engine v3)."""
     q = req.query
     engine = q.get("search_engine") or "v3"
@@ -186,7 +186,7 @@ def list_users(sb: Sandbox, req: Request) -> Response:
     )
 
 
-def get_user(sb: Sandbox, req: Request, id: str) -> Response:  # noqa: A002
+def get_user(sb: SandboxState, req: Request, id: str) -> Response:  # noqa: A002
     """GET /api/v2/users/{id}: immediately consistent (reads the primary store)."""
     project = _projector(req.query)
     doc = sb.store.get(id)
@@ -195,7 +195,7 @@ def get_user(sb: Sandbox, req: Request, id: str) -> Response:  # noqa: A002
     return json_response(200, project(doc))
 
 
-def users_by_email(sb: Sandbox, req: Request) -> Response:
+def users_by_email(sb: SandboxState, req: Request) -> Response:
     email = req.query.get("email")
     if not email:
         raise query_error("'Missing required property: email' on property email.")
@@ -210,7 +210,7 @@ def users_by_email(sb: Sandbox, req: Request) -> Response:
 
 
 # -- export jobs --------------------------------------------------------------------------------
-def create_export(sb: Sandbox, req: Request) -> Response:
+def create_export(sb: SandboxState, req: Request) -> Response:
     try:
         body = req.json()
     except ValueError:
@@ -218,7 +218,7 @@ def create_export(sb: Sandbox, req: Request) -> Response:
     return json_response(200, sb.exports.create(body, sb.store.snapshot()))
 
 
-def get_job(sb: Sandbox, req: Request, id: str) -> Response:  # noqa: A002
+def get_job(sb: SandboxState, req: Request, id: str) -> Response:  # noqa: A002
     job = sb.exports.status(id, sb.base_url)
     if job is None:
         raise auth0_error(404, "The job does not exist.", "inexistent_job")
@@ -349,7 +349,7 @@ def endpoint_name(method: str, path: str) -> str:
 
 
 def route(
-    sb: Sandbox,
+    sb: SandboxState,
     req: Request,
     scopes: frozenset[str],
     found: tuple[Route, dict[str, str]] | None = None,

@@ -21,7 +21,7 @@ from .paging import (
 )
 
 if TYPE_CHECKING:
-    from .server import Sandbox
+    from .state import SandboxState
 
 Doc = dict[str, Any]
 MEMBER_ROLES_SCOPE = "read:organization_member_roles"
@@ -36,7 +36,7 @@ def org_404() -> Exception:
 
 
 # -- roles ------------------------------------------------------------------------------------
-def list_roles(sb: Sandbox, req: Request) -> Response:
+def list_roles(sb: SandboxState, req: Request) -> Response:
     d = sb.directory
     needle = (req.query.get("name_filter") or "").lower()
     with d.lock:
@@ -46,7 +46,7 @@ def list_roles(sb: Sandbox, req: Request) -> Response:
         return offset_page(req.query, roles, "roles", dict)
 
 
-def role_permissions(sb: Sandbox, req: Request, id: str) -> Response:  # noqa: A002
+def role_permissions(sb: SandboxState, req: Request, id: str) -> Response:  # noqa: A002
     d = sb.directory
     with d.lock:
         if id not in d.roles:
@@ -54,7 +54,7 @@ def role_permissions(sb: Sandbox, req: Request, id: str) -> Response:  # noqa: A
         return offset_page(req.query, d.role_permissions[id], "permissions", dict)
 
 
-def role_users(sb: Sandbox, req: Request, id: str) -> Response:  # noqa: A002
+def role_users(sb: SandboxState, req: Request, id: str) -> Response:  # noqa: A002
     d = sb.directory
     with d.lock:
         if id not in d.roles:
@@ -63,13 +63,13 @@ def role_users(sb: Sandbox, req: Request, id: str) -> Response:  # noqa: A002
 
 
 # -- organizations ----------------------------------------------------------------------------
-def list_organizations(sb: Sandbox, req: Request) -> Response:
+def list_organizations(sb: SandboxState, req: Request) -> Response:
     d = sb.directory
     with d.lock:
         return list_page(req.query, d.org_order, "organizations", lambda o: dict(d.orgs[o]))
 
 
-def org_members(sb: Sandbox, req: Request, id: str) -> Response:  # noqa: A002
+def org_members(sb: SandboxState, req: Request, id: str) -> Response:  # noqa: A002
     q = req.query
     names, include = requested_fields(q)
     with_roles = include and "roles" in names
@@ -85,7 +85,7 @@ def org_members(sb: Sandbox, req: Request, id: str) -> Response:  # noqa: A002
         )
 
 
-def member_roles(sb: Sandbox, req: Request, id: str, user_id: str) -> Response:  # noqa: A002
+def member_roles(sb: SandboxState, req: Request, id: str, user_id: str) -> Response:  # noqa: A002
     d = sb.directory
     with d.lock:
         if id not in d.orgs:
@@ -93,7 +93,7 @@ def member_roles(sb: Sandbox, req: Request, id: str, user_id: str) -> Response: 
         return offset_page(req.query, d.member_role_docs(id, user_id), "roles", dict)
 
 
-def enabled_connections(sb: Sandbox, req: Request, id: str) -> Response:  # noqa: A002
+def enabled_connections(sb: SandboxState, req: Request, id: str) -> Response:  # noqa: A002
     d = sb.directory
     with d.lock:
         if id not in d.orgs:
@@ -103,7 +103,7 @@ def enabled_connections(sb: Sandbox, req: Request, id: str) -> Response:  # noqa
         )
 
 
-def invitations(sb: Sandbox, req: Request, id: str) -> Response:  # noqa: A002
+def invitations(sb: SandboxState, req: Request, id: str) -> Response:  # noqa: A002
     q = req.query
     if is_checkpoint(q) or q.get("from"):
         name = "take" if is_checkpoint(q) else "from"

@@ -24,7 +24,7 @@ from .timeutil import parse_instant
 
 if TYPE_CHECKING:
     from .logs import LogStore
-    from .server import Sandbox
+    from .state import SandboxState
 
 Doc = dict[str, Any]
 Pred = Callable[[Doc], bool]
@@ -77,7 +77,7 @@ def _int(q: dict[str, str], name: str, default: int, lo: int, hi: int | None) ->
 
 
 # -- /logs --------------------------------------------------------------------------------------
-def list_logs(sb: Sandbox, req: Request) -> Response:
+def list_logs(sb: SandboxState, req: Request) -> Response:
     store = sb.logs
     store.apply_retention()
     q = req.query
@@ -86,7 +86,7 @@ def list_logs(sb: Sandbox, req: Request) -> Response:
     return _search(store, q)
 
 
-def _checkpoint(sb: Sandbox, store: LogStore, q: dict[str, str]) -> Response:
+def _checkpoint(sb: SandboxState, store: LogStore, q: dict[str, str]) -> Response:
     take = _int(q, "take", 50, 1, 100)
     from_id = q.get("from") or ""
     if from_id:
@@ -178,7 +178,7 @@ def _sort_key(v: Any) -> tuple[int, Any]:
     return (2, str(v))
 
 
-def get_log(sb: Sandbox, req: Request, id: str) -> Response:  # noqa: A002
+def get_log(sb: SandboxState, req: Request, id: str) -> Response:  # noqa: A002
     sb.logs.apply_retention()
     with sb.logs.lock:
         event = sb.logs.by_id.get(id)
@@ -316,7 +316,7 @@ def _day(q: dict[str, str], name: str) -> int | None:
     return calendar.timegm(day.timetuple()) * 1000
 
 
-def stats_daily(sb: Sandbox, req: Request) -> Response:
+def stats_daily(sb: SandboxState, req: Request) -> Response:
     first, last = _day(req.query, "from"), _day(req.query, "to")
     if first is not None and last is not None and first > last:
         raise auth0_error(
@@ -325,7 +325,7 @@ def stats_daily(sb: Sandbox, req: Request) -> Response:
     return json_response(200, sb.logs.daily_rows(first, last))
 
 
-def stats_active_users(sb: Sandbox, req: Request) -> Response:
+def stats_active_users(sb: SandboxState, req: Request) -> Response:
     return json_response(200, sb.logs.active_users())
 
 

@@ -29,7 +29,7 @@ from .paging import (
 from .tenant import CLIENT_KEYS_SCOPE, SECRET_CLIENT_FIELDS
 
 if TYPE_CHECKING:
-    from .server import Sandbox
+    from .state import SandboxState
 
 Doc = dict[str, Any]
 
@@ -52,7 +52,7 @@ def _feature_403() -> Exception:
 
 
 def _projection(
-    sb: Sandbox, q: dict[str, str], always: tuple[str, ...] = ()
+    sb: SandboxState, q: dict[str, str], always: tuple[str, ...] = ()
 ) -> Callable[[Doc], Doc]:
     """fields/include_fields, keeping ``always`` (Auth0 adds e.g. ``tenant`` to clients);
     ``ignore_field_exclusions`` turns it off."""
@@ -73,7 +73,7 @@ def _seq_of(docs: list[Doc], key: str, stamps: Seq) -> Seq:
 
 
 # -- clients ----------------------------------------------------------------------------------
-def list_clients(sb: Sandbox, req: Request) -> Response:
+def list_clients(sb: SandboxState, req: Request) -> Response:
     q = req.query
     t = sb.tenant
     bool_param(q, "include_fields", True)
@@ -99,7 +99,7 @@ def list_clients(sb: Sandbox, req: Request) -> Response:
         return list_page(q, _seq_of(docs, "client_id", t.client_order), "clients", render)
 
 
-def list_client_grants(sb: Sandbox, req: Request) -> Response:
+def list_client_grants(sb: SandboxState, req: Request) -> Response:
     q = req.query
     t = sb.tenant
     with t.lock:
@@ -114,7 +114,7 @@ def list_client_grants(sb: Sandbox, req: Request) -> Response:
         return list_page(q, seq, "client_grants", lambda g: dict(t.client_grants[g]))
 
 
-def list_grants(sb: Sandbox, req: Request) -> Response:
+def list_grants(sb: SandboxState, req: Request) -> Response:
     q = req.query
     t = sb.tenant
     with t.lock:
@@ -130,7 +130,7 @@ def list_grants(sb: Sandbox, req: Request) -> Response:
 
 
 # -- connections --------------------------------------------------------------------------------
-def list_connections(sb: Sandbox, req: Request) -> Response:
+def list_connections(sb: SandboxState, req: Request) -> Response:
     """Offset (bare array / ``{total, start, limit, connections}``) or checkpoint."""
     q = req.query
     conns = sb.connections
@@ -163,7 +163,7 @@ def list_connections(sb: Sandbox, req: Request) -> Response:
     )
 
 
-def connection_clients(sb: Sandbox, req: Request, id: str) -> Response:  # noqa: A002
+def connection_clients(sb: SandboxState, req: Request, id: str) -> Response:  # noqa: A002
     """Checkpoint only: ``take``/``from`` -> ``{clients: [{client_id}], next?}``."""
     q = req.query
     t = sb.tenant
@@ -185,7 +185,7 @@ def _checkpoint(q: dict[str, str], seq: Seq, key: str, render: Callable[[str], D
 
 
 # -- resource servers, actions, log streams ------------------------------------------------------
-def list_resource_servers(sb: Sandbox, req: Request) -> Response:
+def list_resource_servers(sb: SandboxState, req: Request) -> Response:
     q = req.query
     bool_param(q, "include_fields", True)
     project = _projection(sb, q)
@@ -197,7 +197,7 @@ def list_resource_servers(sb: Sandbox, req: Request) -> Response:
         return offset_page(q, docs, "resource_servers", project)
 
 
-def list_actions(sb: Sandbox, req: Request) -> Response:
+def list_actions(sb: SandboxState, req: Request) -> Response:
     """``page``/``per_page`` (default 20, max 100); always ``{actions, total, per_page}`` plus
     ``page`` when the request sent one (the recorded answer to ``?per_page=50`` has none)."""
     q = req.query
@@ -222,31 +222,33 @@ def list_actions(sb: Sandbox, req: Request) -> Response:
     return json_response(200, body)
 
 
-def list_log_streams(sb: Sandbox, req: Request) -> Response:
+def list_log_streams(sb: SandboxState, req: Request) -> Response:
     with sb.tenant.lock:
         return json_response(200, list(sb.tenant.log_streams))
 
 
 # -- per-user sub-resources ----------------------------------------------------------------------
-def _user(sb: Sandbox, user_id: str) -> Doc:
+def _user(sb: SandboxState, user_id: str) -> Doc:
     doc = sb.store.get(user_id)
     if doc is None:
         raise _user_404()
     return doc
 
 
-def user_permissions(sb: Sandbox, req: Request, id: str) -> Response:  # noqa: A002
+def user_permissions(sb: SandboxState, req: Request, id: str) -> Response:  # noqa: A002
     user = _user(sb, id)
     return offset_page(req.query, sb.peruser.docs("permissions", user), "permissions", dict)
 
 
-def user_authentication_methods(sb: Sandbox, req: Request, id: str) -> Response:  # noqa: A002
+def user_authentication_methods(sb: SandboxState, req: Request, id: str) -> Response:  # noqa: A002
     user = _user(sb, id)
     docs = sb.peruser.docs("authentication_methods", user)
     return offset_page(req.query, docs, "authenticators", dict, with_total=bool(docs))
 
 
-def _per_user_checkpoint(sb: Sandbox, req: Request, user_id: str, kind: str, key: str) -> Response:
+def _per_user_checkpoint(
+    sb: SandboxState, req: Request, user_id: str, kind: str, key: str
+) -> Response:
     if not sb.config.enterprise_features:
         raise _feature_403()
     user = _user(sb, user_id)
@@ -259,9 +261,9 @@ def _per_user_checkpoint(sb: Sandbox, req: Request, user_id: str, kind: str, key
     return _checkpoint(req.query, seq, key, lambda i: dict(by_id[i]))
 
 
-def user_sessions(sb: Sandbox, req: Request, user_id: str) -> Response:
+def user_sessions(sb: SandboxState, req: Request, user_id: str) -> Response:
     return _per_user_checkpoint(sb, req, user_id, "sessions", "sessions")
 
 
-def user_refresh_tokens(sb: Sandbox, req: Request, user_id: str) -> Response:
+def user_refresh_tokens(sb: SandboxState, req: Request, user_id: str) -> Response:
     return _per_user_checkpoint(sb, req, user_id, "refresh_tokens", "tokens")
