@@ -22,11 +22,11 @@ from singer_sdk.helpers.conform import TypeConformanceLevel
 from tap_auth0.errors import ScopeError, TapAuth0Error
 from tap_auth0.fanout import FanOut, Lane
 from tap_auth0.pagination import OffsetPaginator, Paginator
-from tap_auth0.plan import COUNTABLE, count
 from tap_auth0.progress import Progress
 from tap_auth0.schemas import load_schema
 from tap_auth0.sdk_hooks import StreamHooks
 from tap_auth0.shrink_guard import ROWS_KEY, may_activate
+from tap_auth0.totals import COUNTABLE, count
 
 if t.TYPE_CHECKING:
     import logging

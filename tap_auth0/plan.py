@@ -16,26 +16,13 @@ from dataclasses import dataclass
 from tap_auth0.errors import FeatureNotEnabled, ScopeError
 from tap_auth0.progress import duration
 from tap_auth0.ratelimit import DOCUMENTED_RATES
+from tap_auth0.totals import COUNTABLE, count
 
 if t.TYPE_CHECKING:
     from tap_auth0.client import Auth0Stream
     from tap_auth0.http_client import Auth0HTTP
     from tap_auth0.settings import Settings
 
-# Listed endpoints that answer `include_totals` (all accept page/per_page, per the Management
-# API's OpenAPI description), with the one field to ask for where `fields` is accepted, so the
-# probe carries an ID and nothing else.
-COUNTABLE: dict[str, str | None] = {
-    "/users": "user_id",
-    "/roles": None,
-    "/organizations": None,
-    "/clients": "client_id",
-    "/client-grants": None,
-    "/grants": None,
-    "/resource-servers": None,
-    "/connections": "id",
-    "/actions/actions": None,
-}
 # A child stream's parent, as the unit its requests are counted in.
 PER = {
     "users": "user",
@@ -122,21 +109,6 @@ class Plan:
                 f"  {len(fanouts)} stream(s) cost a request per parent record: {', '.join(fanouts)}"
             )
         return lines
-
-
-def count(http: Auth0HTTP, path: str) -> int | None:
-    """Records at a listed endpoint, from one `per_page=1` request (None: no total given)."""
-    params: dict[str, t.Any] = {"page": 0, "per_page": 1}
-    if path != "/actions/actions":  # answers totals always, refuses the parameter
-        params["include_totals"] = "true"
-    field = COUNTABLE.get(path)
-    if field:
-        params.update({"fields": field, "include_fields": "true"})
-    if path == "/users":
-        params["search_engine"] = "v3"
-    body = http.get_json(path, params, bucket=path)
-    total = body.get("total") if isinstance(body, dict) else None
-    return total if isinstance(total, int) else None
 
 
 def users_mode(settings: Settings, users: int | None) -> str:

@@ -26,12 +26,13 @@ from tap_auth0.errors import (
 )
 from tap_auth0.http_client import connect, redact_secrets
 from tap_auth0.output import BufferedMsgSpecWriter
-from tap_auth0.plan import Plan, count
+from tap_auth0.plan import Plan
 from tap_auth0.plan import build as build_plan
 from tap_auth0.report import build_report
 from tap_auth0.sdk_hooks import TapHooks
 from tap_auth0.settings import CONFIG_SCHEMA, Settings, parse_settings, unknown_settings
 from tap_auth0.streams.registry import STREAMS, streams_for
+from tap_auth0.totals import count
 
 if t.TYPE_CHECKING:
     from tap_auth0.http_client import Auth0HTTP

@@ -59,7 +59,7 @@ def test_test_prints_one_plan_line_per_selected_stream_and_no_data(sb):
     assert list(lines) == DEFAULT_SELECTED
     truth = sb.tenant_truth()
     assert f"{USERS:,} records" in lines["users"]
-    assert f"{USERS:,} records; {USERS:,} requests, one per user" in lines["user_detail"]
+    assert "user_detail" not in lines  # opt-in: a request per user
     for name in ("roles", "organizations", "clients", "connections", "resource_servers"):
         assert f"; {len(truth[name]):,} record" in lines[name], (name, lines[name])
         assert lines[name].startswith("scope ok ("), lines[name]
@@ -67,6 +67,16 @@ def test_test_prints_one_plan_line_per_selected_stream_and_no_data(sb):
         parents = len(truth[f"{per}s"])
         assert f"{parents:,}+ requests, one per {per}" in lines[name], (name, lines[name])
     assert stderr_lines(proc.stderr)[-1].startswith("Connection test passed")
+
+
+def test_test_says_user_detail_costs_a_request_per_user(sb):
+    config = client_config(sb)
+    catalog = catalog_selecting(config, {"users", "user_detail"})
+    proc = run_cli(config, "--test", catalog=catalog)
+    assert proc.returncode == 0, proc.stderr[-1500:]
+    lines = plan_lines(proc.stderr)
+    assert list(lines) == ["users", "user_detail"]
+    assert f"{USERS:,} records; {USERS:,} requests, one per user" in lines["user_detail"]
 
 
 def test_test_fails_naming_the_scopes_a_selected_stream_lacks(sb):
