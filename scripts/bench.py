@@ -15,7 +15,10 @@ shared, noisy machine. Prints one Markdown table per part; `--quick` shrinks the
    each tier's limit; records per CPU-second, peak RSS and STATE size end to end.
 6. Logs checkpoint chain and record cost (`--only logs`, scripts/bench_logs.py): events/s
    against each tier's logs bucket; records per CPU-second, peak RSS and STATE size.
-7. Default run per rate profile (`--only default-run`, scripts/bench_default_run.py): 429s /
+7. Record cost per SDK override (`--only overrides`): records per CPU-second of `users` with
+   every override of tap_auth0/sdk_hooks.py, each one switched off (TAP_AUTH0_SDK_OVERRIDES),
+   and none: what each saves, so that one saving under 10% can go.
+8. Default run per rate profile (`--only default-run`, scripts/bench_default_run.py): 429s /
    requests of a run with the default selection under the free, Essentials and Enterprise
    profiles.
 """
@@ -58,7 +61,9 @@ def catalog_selecting(config: dict, streams: set[str]) -> dict:
     return catalog
 
 
-def run_tap(config: dict, *, catalog: dict | None = None) -> dict:
+def run_tap(
+    config: dict, *, catalog: dict | None = None, env: dict[str, str] | None = None
+) -> dict:
     """Run the real console script; time each RECORD line as it arrives. Also its CPU
     seconds (user + system, start-up included, from wait4), peak RSS and final STATE."""
     import subprocess
@@ -73,7 +78,11 @@ def run_tap(config: dict, *, catalog: dict | None = None) -> dict:
             cmd += ["--catalog", str(cat)]
         start = time.perf_counter()
         proc = subprocess.Popen(
-            cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, bufsize=1 << 16
+            cmd,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            bufsize=1 << 16,
+            env={**os.environ, **env} if env else None,
         )
         times: list[float] = []
         last_state = b""
@@ -320,10 +329,57 @@ def bench_export(n: int) -> list[str]:
     return rows
 
 
+def bench_overrides(quick: bool) -> list[str]:
+    """Each setting RECORD_COST_RUNS times, interleaved (a shared machine drifts): the median
+    CPU seconds per setting. An override saves 1 - (CPU with all on) / (CPU with it off)."""
+    import bench_listing  # scripts/bench_listing.py
+
+    from tap_auth0.sdk_hooks import OVERRIDES, SWITCH
+
+    n = 10_000 if quick else 60_000
+    settings = [("all on", "on")]
+    settings += [(f"{name} off", ",".join(o for o in OVERRIDES if o != name)) for name in OVERRIDES]
+    settings += [("all off (the SDK's code)", "off")]
+    cpu: dict[str, list[float]] = {label: [] for label, _ in settings}
+    with bench_listing.sandbox_process(n) as base_url:
+        config = {"domain": base_url, **CREDS}
+        catalog = catalog_selecting(config, {"users"})
+        for _ in range(bench_listing.RECORD_COST_RUNS):
+            for label, switch in settings:
+                res = run_tap(config, catalog=catalog, env={SWITCH: switch})
+                assert res["records"] == n, f"{label}: {res['records']} of {n}"
+                cpu[label].append(res["cpu"])
+    median = {label: sorted(v)[len(v) // 2] for label, v in cpu.items()}
+    on = median["all on"]
+    rows = [
+        f"| {SWITCH} | users | CPU s (median of {bench_listing.RECORD_COST_RUNS}) "
+        "| records per CPU-second | CPU s vs all on | saved by the override(s) switched off |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for label, switch in settings:
+        saves = "" if switch == "on" else f"{100 * (1 - on / median[label]):.0f}%"
+        rows.append(
+            f"| {label} (`{switch}`) | {n:,} | {median[label]:.2f} | {n / median[label]:,.0f} "
+            f"| {median[label] / on:.2f} | {saves} |"
+        )
+        print(rows[-1], flush=True)
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller sizes, shorter runs")
-    parts = ["profiles", "output", "scale", "export", "rbac", "listing", "logs", "default-run"]
+    parts = [
+        "profiles",
+        "output",
+        "scale",
+        "export",
+        "rbac",
+        "listing",
+        "logs",
+        "overrides",
+        "default-run",
+    ]
     parser.add_argument("--only", choices=parts, default=None)
     args = parser.parse_args()
     out = io.StringIO()
@@ -351,6 +407,8 @@ def main() -> None:
         import bench_logs  # scripts/bench_logs.py
 
         sections += bench_logs.sections(args.quick)
+    if args.only in (None, "overrides"):
+        sections.append(("Record cost per SDK override, users", bench_overrides(args.quick)))
     if args.only in (None, "default-run"):
         import bench_default_run  # scripts/bench_default_run.py
 

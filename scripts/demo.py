@@ -174,9 +174,9 @@ def meltano_env(base_url: str, duckdb_path: Path) -> dict[str, str]:
         TAP_AUTH0_CLIENT_ID=CLIENT_ID,
         TAP_AUTH0_CLIENT_SECRET=CLIENT_SECRET,
         TAP_AUTH0_DUCKDB_PATH=str(duckdb_path),
-        TARGET_DUCKDB_ADD_METADATA_COLUMNS="true",
-        # Every stream, the opt-in per-user ones too (meltano.yml leaves them out): the
-        # sandbox answers in milliseconds, and the report shows MFA adoption.
+        # Every stream, the opt-in ones too (meltano.yml leaves them out): the sandbox
+        # answers in milliseconds, the report shows MFA adoption, and the incremental run
+        # shows `user_detail` following `users`.
         TAP_AUTH0__SELECT='["*.*"]',
         MELTANO_SEND_ANONYMOUS_USAGE_STATS="false",
         MELTANO_CLI_DISABLE_VERSION_CHECK="true",

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Auth0 report: one self-contained HTML page (inline SVG, no scripts, no network) drawn
-from the dbt marts (transform/, README "Analytics (dbt)").
+from the dbt marts (transform/, docs/analytics.md).
 
     python scripts/report.py --duckdb output/demo.duckdb [--out output/auth0-report.html]
     python scripts/report.py --postgres postgresql://user@host/db [--schema analytics]

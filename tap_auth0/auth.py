@@ -13,7 +13,7 @@ import threading
 import time
 import typing as t
 
-from tap_auth0.errors import AuthError
+from tap_auth0.errors import AuthError, TokenExpired
 
 # () -> the /oauth/token answer (access_token, expires_in, scope, ...)
 Mint = t.Callable[[], t.Mapping[str, t.Any]]
@@ -50,10 +50,7 @@ class StaticToken(TokenProvider):
         return self._value
 
     def renew(self, stale: str) -> str:
-        raise AuthError(
-            "The Management API token in 'access_token' has expired; paste a new one or "
-            "use 'client_id' + 'client_secret' so the tap can renew it"
-        )
+        raise TokenExpired()
 
 
 class ClientCredentials(TokenProvider):

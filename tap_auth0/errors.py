@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+import sys
+
 # Exit codes, documented in the README.
 EXIT_CONFIG = 2
 EXIT_AUTH = 3
 EXIT_API = 4
 EXIT_NETWORK = 5
+# The target stopped reading stdout: what a shell reports for a writer killed by SIGPIPE.
+EXIT_TARGET_STOPPED = 141
 
 
 class TapAuth0Error(Exception):
@@ -25,6 +30,17 @@ class AuthError(TapAuth0Error):
     """Credentials were refused, or the token lacks a scope or targets the wrong API."""
 
     exit_code = EXIT_AUTH
+
+
+class TokenExpired(AuthError):
+    """A pasted `access_token` expired: only a new one (or client credentials) helps, so
+    it is not retried."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The Management API token in 'access_token' has expired; paste a new one or "
+            "use 'client_id' + 'client_secret' so the tap can renew it"
+        )
 
 
 class ScopeError(AuthError):
@@ -84,3 +100,25 @@ class RetriesExhausted(TapAuth0Error):
     """Transient failures (5xx, timeouts, 429) outlasted the retry budget."""
 
     exit_code = EXIT_API
+
+
+class TargetStopped(SystemExit):
+    """The target closed stdout (a broken pipe): nothing more can be delivered, so the run
+    stops at once, without retrying and without another STATE. A SystemExit, so that no
+    handler for failures (the SDK logs every Exception a stream raises) takes it for one."""
+
+    def __init__(self) -> None:
+        super().__init__(EXIT_TARGET_STOPPED)
+
+
+class OneLineFailures(logging.Filter):
+    """Drops the SDK's "An unhandled error occurred while syncing" ERROR line while one of
+    these errors unwinds: it is handled, and the console script prints it as the run's one
+    error line. (The SDK logs that line from inside its `except`, so the error is at hand.)"""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (
+            record.levelno >= logging.ERROR
+            and str(record.msg).startswith("An unhandled error occurred")
+            and isinstance(sys.exc_info()[1], TapAuth0Error)
+        )

@@ -12,44 +12,28 @@ import re
 import threading
 import time
 import typing as t
+from dataclasses import dataclass, replace
 from urllib.parse import quote, urlsplit
 
 import msgspec
 import requests
 from requests.adapters import HTTPAdapter
 
-from tap_auth0.errors import (
-    Auth0APIError,
-    AuthError,
-    FeatureNotEnabled,
-    NetworkError,
-    RetriesExhausted,
-    ScopeError,
-)
+from tap_auth0.errors import Auth0APIError, AuthError
+from tap_auth0.http_decisions import Action, Attempt, Decision, Policy, classify, describe_error
 from tap_auth0.ratelimit import SchedulerPool
+from tap_auth0.report import RunStats
 
 if t.TYPE_CHECKING:
     from tap_auth0.auth import TokenProvider
     from tap_auth0.settings import Settings
 
-MAX_BACKOFF_SECONDS = 30.0
-# A storm of 429s is survivable: each one waits for the announced reset, so the
-# budget for them is larger than for failures.
-MAX_THROTTLE_RETRIES = 60
-CONNECT_RETRIES = 3
-# A request may outlive several short-lived tokens (waits for 429 resets, back-offs), and
-# the token another thread renewed to may be refused too (revoked with the one before):
-# so it may renew more than once, but a token refused twice (renewal gave the same token)
-# ends the run.
-MAX_RENEWALS_PER_REQUEST = 3
 USER_AGENT = "tap-auth0 (Singer tap; +https://hub.meltano.com)"
 # Every secret any client of this process knows (settings, minted tokens): the console
 # entry point redacts its one-line errors with them, whatever built the message.
 _KNOWN_SECRETS: set[str] = set()
 # A secret shorter than this is redacted only as a whole word: "T" must not mangle "GET".
 SHORT_SECRET = 8
-_SSL_REASON = re.compile(r"\[SSL(?:: [A-Z_]+)?\] [^(]+")
-_EXPECTED_SCOPES = re.compile(r"expected (?:any of|all of)?:?\s*([\w:, ]+)", re.IGNORECASE)
 # Auth0 answers are UTF-8 JSON: msgspec decodes a page of users several times faster than the
 # stdlib (or simplejson, which `requests` prefers), into the same dicts, lists and scalars.
 # A module attribute so tests can run the same CLI with the stdlib decoder and compare bytes.
@@ -68,20 +52,12 @@ def redact_secrets(text: str, secrets: t.Iterable[str] | None = None) -> str:
     return text
 
 
-def _auth0_error(resp: requests.Response) -> tuple[str, str | None]:
-    """Auth0's `message` and `errorCode` (or OAuth's `error_description`), else the body."""
-    try:
-        body = resp.json()
-    except ValueError:
-        body = None
-    if isinstance(body, dict):
-        message = body.get("message") or body.get("error_description") or body.get("error")
-        code = body.get("errorCode") or (body.get("error") if "error_description" in body else None)
-        if message:
-            return redact_secrets(str(message)), (str(code) if code else None)
-    # Redact before cutting: a cut through a secret would leave a piece nothing matches.
-    text = redact_secrets(" ".join(resp.text.split()))[:160]
-    return (text or resp.reason or "no body"), None
+@dataclass(frozen=True)
+class Reply:
+    """An answer `send` accepted, with its JSON body when asked to decode it."""
+
+    response: requests.Response
+    body: t.Any = None
 
 
 class EnvOnceSession(requests.Session):
@@ -124,6 +100,9 @@ class Auth0HTTP:
         self.host = urlsplit(settings.base_url).netloc
         self.timeout = settings.request_timeout
         self.max_retries = settings.max_retries
+        # Set once the host answers with JSON: until then a page that is not JSON fails at
+        # once (a wrong domain), afterwards it is retried (a proxy in between).
+        self._host_proven = False
         self.logger = logger
         self.scheduler = scheduler or SchedulerPool(settings.max_requests_per_second)
         self.session = session or EnvOnceSession()
@@ -141,6 +120,7 @@ class Auth0HTTP:
         self._lock = threading.Lock()
         self.retried = 0
         self.token_renewals_on_401 = 0
+        self.stats = RunStats()
 
     # -- secrets ------------------------------------------------------------------------
     def register_secret(self, value: str) -> None:
@@ -170,8 +150,10 @@ class Auth0HTTP:
         bucket: str | None = None,
     ) -> tuple[t.Any, dict[str, dict[str, str]]]:
         """`get_json` plus the answer's `Link` header, parsed (`{"next": {"url": …}}`)."""
-        resp = self.send("GET", f"{self.api_base}{path}", params=params, bucket=bucket)
-        return self._json(resp, f"GET /api/v2{bucket or path}"), resp.links
+        reply = self.send(
+            "GET", f"{self.api_base}{path}", params=params, bucket=bucket, decode=True
+        )
+        return reply.body, reply.response.links
 
     def sustained_rate(self, path: str) -> float | None:
         """Requests/s the bucket answering GET `path` sustains, once known (ratelimit.py)."""
@@ -182,19 +164,23 @@ class Auth0HTTP:
     ) -> dict[str, t.Any] | None:
         """Get a User; None when Auth0 says it does not exist (deleted meanwhile)."""
         path = f"/users/{quote(user_id, safe='')}"
-        resp = self.send(
-            "GET", f"{self.api_base}{path}", params=params, allow=(404,), bucket="/users/{id}"
+        reply = self.send(
+            "GET",
+            f"{self.api_base}{path}",
+            params=params,
+            allow=(404,),
+            bucket="/users/{id}",
+            decode=True,
         )
-        if resp.status_code == 404:
+        if reply.response.status_code == 404:
             return None
-        body = self._json(resp, "GET /api/v2/users/{id}")
+        body = reply.body
         if not isinstance(body, dict):
             raise Auth0APIError(f"GET /api/v2/users/{{id}} answered {type(body).__name__}")
         return body
 
     def post_json(self, path: str, body: t.Mapping[str, t.Any]) -> t.Any:
-        resp = self.send("POST", f"{self.api_base}{path}", json_body=body)
-        return self._json(resp, f"POST /api/v2{path}")
+        return self.send("POST", f"{self.api_base}{path}", json_body=body, decode=True).body
 
     def mint_token(self, *, client_id: str, client_secret: str, audience: str) -> dict:
         url = f"{self.base_url}/oauth/token"
@@ -204,9 +190,10 @@ class Auth0HTTP:
             "client_secret": client_secret,
             "audience": audience,
         }
-        resp = self.send("POST", url, json_body=payload, auth=False, allow=(401, 403))
+        reply = self.send("POST", url, json_body=payload, auth=False, allow=(401, 403), decode=True)
+        resp = reply.response
         if resp.status_code in (401, 403):
-            message, _ = _auth0_error(resp)
+            message, _ = describe_error(resp, redact_secrets, html_summary=False)
             if "service not enabled" in message.lower() or "audience" in message.lower():
                 raise AuthError(
                     f"Wrong audience {audience!r}: Auth0 says {message!r}; set 'audience' "
@@ -216,7 +203,7 @@ class Auth0HTTP:
                 f"Bad credentials: {self.host}/oauth/token refused 'client_id'/"
                 f"'client_secret' ({resp.status_code}: {message})"
             )
-        body = self._json(resp, "POST /oauth/token")
+        body = reply.body
         if not isinstance(body, dict):
             raise AuthError(
                 f"POST /oauth/token on {self.host} answered no JSON object; "
@@ -235,195 +222,86 @@ class Auth0HTTP:
         auth: bool = True,
         allow: tuple[int, ...] = (),
         bucket: str | None = None,
-    ) -> requests.Response:
-        """Send with retries: 429 waits for the reset, 5xx/timeouts/resets back off,
-        a 401 'Expired token' renews the token; other 4xx raise one-line errors."""
-        failures = 0
-        throttles = 0
-        refused: set[str] = set()
-        label = f"{method} {urlsplit(url).path}"
+        decode: bool = False,
+    ) -> Reply:
+        """Send until `classify` (http_decisions.py) says return or raise: 429 waits for the
+        reset, 5xx/timeouts/resets/bad bodies back off, a 401 'Expired token' renews a
+        renewable token; the rest raise one-line errors. `decode`: the JSON body too."""
         key = f"{method} {bucket or urlsplit(url).path}"
+        attempt = Attempt(self._policy(method, url, auth=auth, allow=allow, decode=decode))
         while True:
             # The current token on every attempt: a retry after a wait must not carry a
             # token that expired meanwhile (token() renews ahead of expiry).
             token = self.tokens.token() if auth and self.tokens else None
-            headers = {"Authorization": f"Bearer {token}"} if token else {}
-            slot = self.scheduler.acquire(key)
-            try:
-                resp = self.session.request(
-                    method,
-                    url,
-                    params=params,
-                    json=json_body,
-                    headers=headers,
-                    timeout=self.timeout,
-                    allow_redirects=False,  # never carry the token to another host
-                )
-            except (requests.exceptions.SSLError, requests.exceptions.InvalidURL) as exc:
-                self.scheduler.release(key, slot, None, None)
-                raise NetworkError(f"Cannot reach {self.host}: {self._reason(exc)}") from None
-            except requests.exceptions.RequestException as exc:
-                self.scheduler.release(key, slot, None, None)
-                failures += 1
-                connect_phase = (
-                    isinstance(exc, (requests.exceptions.ConnectTimeout))
-                    or "NewConnectionError" in repr(exc)
-                    or "NameResolution" in repr(exc)
-                )
-                limit = (
-                    min(self.max_retries, CONNECT_RETRIES) if connect_phase else self.max_retries
-                )
-                if failures > limit:
-                    raise NetworkError(
-                        f"Cannot reach {self.host} ({label}) after {failures} "
-                        f"attempt{'s' if failures > 1 else ''}: "
-                        f"{self._reason(exc)}"
-                    ) from None
-                self._retry_wait(failures, label, self._reason(exc))
-                continue
-            self.scheduler.release(key, slot, resp.headers, resp.status_code)
-            status = resp.status_code
-            if status < 300 or status in allow:
-                return resp
-            if status == 429:
-                throttles += 1
-                with self._lock:
-                    self.retried += 1
-                if throttles > MAX_THROTTLE_RETRIES:
-                    raise RetriesExhausted(
-                        f"{label}: still rate limited (429) after {throttles} waits for the "
-                        "tenant's reset; lower 'max_requests_per_second' or run later"
-                    )
-                self.logger.info("%s: rate limited (429); waiting for the tenant's reset", label)
-                continue
-            if status >= 500 or status == 408:
-                failures += 1
-                message, _ = _auth0_error(resp)
-                if failures > self.max_retries:
-                    raise RetriesExhausted(
-                        f"{label}: Auth0 answered {status} ({message}) {failures} times; "
-                        f"giving up (setting 'max_retries' is {self.max_retries})"
-                    )
-                self._retry_wait(failures, label, f"{status} {message}")
-                continue
-            if status == 401 and auth:
-                message, code = _auth0_error(resp)
-                if (
-                    "expired" in message.lower()
-                    and self.tokens is not None
-                    and (token or "") not in refused
-                    and len(refused) < MAX_RENEWALS_PER_REQUEST
-                ):
-                    refused.add(token or "")
-                    with self._lock:
-                        self.token_renewals_on_401 += 1
-                    self.logger.info("%s: token expired; renewing it", label)
-                    self.tokens.renew(token or "")
-                    continue
-                raise self._auth_error(status, message, code)
-            if status == 403 and auth:
-                message, code = _auth0_error(resp)
-                raise self._auth_error(status, message, code)
-            if 300 <= status < 400:
-                # Where to, without the query (it may hold a signature or the token).
-                target = resp.headers.get("Location", "?").split("?", 1)[0]
-                raise Auth0APIError(
-                    f"{label}: unexpected redirect ({status}) to {target}; check 'domain'",
-                    status=status,
-                )
-            message, code = _auth0_error(resp)
-            hint = ""
-            if status == 404:
-                hint = (
-                    f"; check 'domain': {self.host} has no Auth0 Management API there "
-                    "(use the tenant's Auth0 domain, e.g. acme.us.auth0.com)"
-                )
-            raise Auth0APIError(
-                self.redact(
-                    f"{label}: Auth0 answered {status}{' ' + code if code else ''}: {message}{hint}"
-                ),
-                status=status,
-                error_code=code,
-            )
+            outcome = self._attempt(method, url, key, token, params, json_body)
+            attempt = replace(attempt, token=token, jitter=random.uniform(0.5, 1.0))
+            decision = classify(outcome, attempt)
+            self.stats.count(bucket or urlsplit(url).path, attempt, decision.action)
+            if decision.action is Action.RETURN:
+                assert isinstance(outcome, requests.Response)
+                if decode and outcome.status_code < 300:
+                    self._host_proven = True
+                return Reply(outcome, decision.body)
+            if decision.error is not None:
+                raise decision.error
+            self._carry_out(decision, token)
+            attempt = decision.next
 
-    def _auth_error(self, status: int, message: str, code: str | None) -> AuthError:
-        low = message.lower()
-        if code == "feature_not_enabled" or ("feature" in low and "not enabled" in low):
-            return FeatureNotEnabled(
-                self.redact(f"Auth0 refused the request ({status} {code or ''}: {message})")
-            )
-        if "scope" in low:
-            found = _EXPECTED_SCOPES.search(message)
-            scopes = (
-                tuple(x.strip() for x in found.group(1).split(",") if x.strip()) if found else ()
-            )
-            first = scopes[0] if scopes else "required read"
-            return ScopeError(
-                self.redact(
-                    f"Auth0 refused the request ({status}{' ' + code if code else ''}: "
-                    f"{message}); grant the application the {first} scope on the Management API"
-                ),
-                scopes=scopes,
-            )
-        if "audience" in low:
-            hint = "the token was issued for another API; check 'audience'"
-        elif "expired" in low:
-            hint = "the token has expired"
-        else:
-            hint = "check 'access_token' (or 'client_id'/'client_secret') and 'domain'"
-        return AuthError(
-            self.redact(
-                f"Auth0 refused the request ({status}{' ' + code if code else ''}: "
-                f"{message}); {hint}"
-            )
+    def _policy(
+        self, method: str, url: str, *, auth: bool, allow: tuple[int, ...], decode: bool
+    ) -> Policy:
+        return Policy(
+            label=f"{method} {urlsplit(url).path}",
+            host=self.host,
+            max_retries=self.max_retries,
+            timeout=self.timeout,
+            auth=auth,
+            allow=allow,
+            renewable=self.tokens is not None and self.tokens.renewable,
+            # Looked up per request: a test may swap the module's decoder.
+            decode=decode_json if decode else None,
+            proven=self._host_proven,
+            redact=redact_secrets,
         )
 
-    def _retry_wait(self, failures: int, label: str, reason: str) -> None:
-        with self._lock:
-            self.retried += 1
-        delay = min(MAX_BACKOFF_SECONDS, 0.5 * 2 ** (failures - 1))
-        delay *= random.uniform(0.5, 1.0)
-        self.logger.warning(
-            "%s: %s; retry %d/%d in %.1fs",
-            label,
-            self.redact(reason),
-            failures,
-            self.max_retries,
-            delay,
-        )
-        self._sleep(delay)
-
-    def _reason(self, exc: BaseException) -> str:
-        text = str(exc)
-        for marker in ("NameResolutionError", "Failed to resolve", "Name or service not known"):
-            if marker in text:
-                return "the domain does not resolve (DNS); check 'domain'"
-        if "Connection refused" in text:
-            return "connection refused; check 'domain'"
-        if any(m in text for m in ("reset by peer", "Connection aborted", "RemoteDisconnected")):
-            return "the connection was closed without an answer"
-        if isinstance(exc, requests.exceptions.SSLError):
-            found = _SSL_REASON.search(text)
-            detail = found.group(0).strip() if found else text
-            return f"TLS failed ({self.redact(detail)[:200]}); check 'domain' and its port"
-        if isinstance(exc, requests.exceptions.Timeout):
-            return f"timed out after {self.timeout}s (setting 'request_timeout')"
-        return self.redact(f"{type(exc).__name__}: {text}")[:300]
-
-    def _json(self, resp: requests.Response, what: str) -> t.Any:
-        ctype = resp.headers.get("Content-Type", "")
-        if ctype and "json" not in ctype.lower():
-            snippet = redact_secrets(" ".join(resp.text.split()))[:80]
-            raise Auth0APIError(
-                f"{what}: expected JSON from {self.host} but got "
-                f"{ctype} ({resp.status_code}): {snippet!r}; "
-                "check 'domain' points at the tenant",
-                status=resp.status_code,
-            )
+    def _attempt(
+        self,
+        method: str,
+        url: str,
+        key: str,
+        token: str | None,
+        params: t.Mapping[str, t.Any] | None,
+        json_body: t.Any,
+    ) -> requests.Response | requests.exceptions.RequestException:
+        """One request inside a rate-limit slot: the answer, or the exception instead."""
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        slot = self.scheduler.acquire(key)
         try:
-            return decode_json(resp.content)
-        except (ValueError, msgspec.DecodeError):
-            raise Auth0APIError(
-                f"{what}: {self.host} sent malformed JSON ({len(resp.content)} bytes)",
-                status=resp.status_code,
-            ) from None
+            resp = self.session.request(
+                method,
+                url,
+                params=params,
+                json=json_body,
+                headers=headers,
+                timeout=self.timeout,
+                allow_redirects=False,  # never carry the token to another host
+            )
+        except requests.exceptions.RequestException as exc:
+            self.scheduler.release(key, slot, None, None)
+            return exc
+        self.scheduler.release(key, slot, resp.headers, resp.status_code)
+        return resp
+
+    def _carry_out(self, decision: Decision, token: str | None) -> None:
+        """Log, then wait or renew, as the decision says."""
+        self.logger.log(decision.level, "%s", decision.log)
+        if decision.action in (Action.RETRY, Action.WAIT):
+            with self._lock:
+                self.retried += 1
+            if decision.action is Action.RETRY:
+                self._sleep(decision.delay)
+        elif decision.action is Action.RENEW:
+            with self._lock:
+                self.token_renewals_on_401 += 1
+            assert self.tokens is not None
+            self.tokens.renew(token or "")

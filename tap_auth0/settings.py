@@ -9,6 +9,7 @@ several settings together are written out by hand (`_cross_field_rules`).
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import typing as t
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -32,6 +33,7 @@ __all__ = [
     "parse_datetime",
     "parse_field_list",
     "parse_settings",
+    "unknown_settings",
 ]
 
 SORT_OPTIONS = ("updated_at:1", "created_at:1")
@@ -232,7 +234,9 @@ class Settings:
     max_retries: int = setting(
         "integer",
         "Max retries",
-        "Retries for 5xx, timeouts, connection resets and 429s per request.",
+        "Retries per request for 5xx, proxy error pages, bodies that are not JSON or are cut "
+        "short, timeouts and connection resets (at most 3 when the connection cannot be "
+        "made). 429s wait for the tenant's reset instead.",
         default=8,
         minimum=0,
         maximum=100,
@@ -284,12 +288,30 @@ class Settings:
         "action code often embeds API keys.",
         default=False,
     )
+    max_table_shrink: float = setting(
+        "number",
+        "Max table shrink",
+        "How much smaller than the last complete read a full table's new complete read may be "
+        "and still replace it in the warehouse (0.5: up to half the rows). Past that, its "
+        "ACTIVATE_VERSION is held back (the old rows stay) with one WARNING. Tables of 10 rows "
+        "or fewer are not guarded; 1 turns the guard off.",
+        default=0.5,
+        minimum=0,
+        maximum=1,
+    )
     include_idp_tokens: bool = setting(
         "boolean",
         "Include IdP tokens",
         "Keep `access_token`, `refresh_token` and `access_token_secret` inside `identities[]` "
         "(dropped by default).",
         default=False,
+    )
+    run_report_path: str | None = setting(
+        "string",
+        "Run report path",
+        "Also write the run's closing summary (per stream: records, requests, 429s, retries, "
+        "seconds; skipped streams and why; any logs retention gap) to this file as JSON, for "
+        "an orchestrator to alert on. Written at the end of every run, failed ones included.",
     )
 
     # -- derived ------------------------------------------------------------------------
@@ -335,7 +357,11 @@ def _json_type(meta: dict[str, t.Any]) -> th.JSONTypeHelper:
     if kind == "integer":
         return th.IntegerType(minimum=meta["minimum"], maximum=meta["maximum"])
     if kind == "number":
-        return th.NumberType(exclusive_minimum=meta["exclusive_minimum"])
+        return th.NumberType(
+            minimum=meta["minimum"],
+            maximum=meta["maximum"],
+            exclusive_minimum=meta["exclusive_minimum"],
+        )
     if kind == "boolean":
         return th.BooleanType()
     if kind == "date-time":
@@ -452,5 +478,57 @@ def _cross_field_rules(s: Settings) -> Settings:
 
 def parse_settings(config: t.Mapping[str, t.Any]) -> Settings:
     """Validate the whole config; raise ConfigError naming the first bad setting."""
+    _required_near_misses(config)
     values = {f.name: _parse_value(f, config) for f in SETTINGS_FIELDS}
     return _cross_field_rules(Settings(**values))
+
+
+# -- misspelled settings --------------------------------------------------------------------------
+SETTING_NAMES: frozenset[str] = frozenset(f.name for f in SETTINGS_FIELDS)
+
+
+def _closest(name: str, candidates: t.Iterable[str], cutoff: float) -> str | None:
+    """The candidate most like `name` (case and `-`/`_` aside), if any is close enough."""
+
+    def key(text: str) -> str:
+        return text.lower().replace("-", "_")
+
+    by_key = {key(c): c for c in candidates}
+    found = difflib.get_close_matches(key(name), list(by_key), n=1, cutoff=cutoff)
+    return by_key[found[0]] if found else None
+
+
+def _absent(config: t.Mapping[str, t.Any], name: str) -> bool:
+    return config.get(name) in (None, "")
+
+
+def _required_near_misses(config: t.Mapping[str, t.Any]) -> None:
+    """A required setting is missing and the config has a key the tap does not know that
+    is a near miss of it: say so, the misspelling is the likely cause."""
+    strangers = [k for k in config if k not in SETTING_NAMES]
+    if not strangers:
+        return
+    wanted = ["domain"] if _absent(config, "domain") else []
+    credentials = ("access_token", "client_id", "client_secret")
+    if _absent(config, "access_token") and any(_absent(config, n) for n in credentials[1:]):
+        wanted += [n for n in credentials if _absent(config, n)]
+    for name in wanted:
+        given = _closest(name, strangers, cutoff=0.75)
+        if given is not None:
+            raise ConfigError(f"Setting '{name}' is required (did you mean {given!r}?)")
+
+
+def unknown_settings(config: t.Mapping[str, t.Any], known: t.Iterable[str]) -> list[str]:
+    """One warning per config key that is neither a tap setting nor in `known` (the SDK's
+    own: stream_maps, flattening_*, batch_config, ...), naming the closest known setting.
+    Such a key is ignored, so a typo (`start_data`) would otherwise change a run silently.
+    Keys starting with `_` are left alone (comments, orchestrator extras)."""
+    names = SETTING_NAMES | set(known)
+    lines = []
+    for key in config:
+        if key in names or key.startswith("_"):
+            continue
+        near = _closest(key, names, cutoff=0.6)
+        hint = f" (did you mean {near!r}?)" if near else ""
+        lines.append(f"Setting {key!r} is not a tap-auth0 setting and is ignored{hint}")
+    return lines

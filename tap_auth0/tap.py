@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import signal
 import sys
+import time
 import typing as t
+from datetime import datetime, timezone
 from pathlib import Path
 
 import click
@@ -14,11 +17,20 @@ from singer_sdk.tap_base import CliTestOptionValue
 
 from tap_auth0 import output
 from tap_auth0.client import connect
-from tap_auth0.errors import ConfigError, TapAuth0Error
+from tap_auth0.errors import (
+    ConfigError,
+    OneLineFailures,
+    ScopeError,
+    TapAuth0Error,
+    TargetStopped,
+)
 from tap_auth0.http_client import redact_secrets
 from tap_auth0.output import BufferedMsgSpecWriter
+from tap_auth0.plan import Plan, count
+from tap_auth0.plan import build as build_plan
+from tap_auth0.report import build_report
 from tap_auth0.sdk_hooks import TapHooks
-from tap_auth0.settings import CONFIG_SCHEMA, Settings, parse_settings
+from tap_auth0.settings import CONFIG_SCHEMA, Settings, parse_settings, unknown_settings
 from tap_auth0.streams.base import Auth0Stream, ScopeSkips
 from tap_auth0.streams.registry import STREAMS, streams_for
 
@@ -34,6 +46,9 @@ class Terminated(SystemExit):
         self.signum = signum
 
 
+ONE_LINE_FAILURES = OneLineFailures()
+
+
 class TapAuth0(TapHooks):
     """Singer tap for an Auth0 tenant through the Management API v2."""
 
@@ -46,10 +61,15 @@ class TapAuth0(TapHooks):
     _settings: Settings | None = None
     _http: Auth0HTTP | None = None
     _skips: ScopeSkips | None = None
+    _users_total: int | None = None
 
     def validate_settings(self, config: t.Mapping[str, t.Any]) -> None:
         # Our checks first: they name the setting and say what is expected, in one line.
         self._settings = parse_settings(config)
+        schema = copy.deepcopy(self.config_jsonschema)
+        self.append_builtin_config(schema)  # the SDK's own settings are known too
+        for line in unknown_settings(config, schema.get("properties", {})):
+            self.logger.warning(line)
 
     def config_error(self, errors: list[str]) -> Exception:
         return ConfigError(f"Invalid config: {'; '.join(errors)}")
@@ -73,10 +93,13 @@ class TapAuth0(TapHooks):
         return self._skips
 
     def discover_streams(self) -> list[Auth0Stream]:
-        return [
+        streams = [
             cls(self, settings=self.settings, http=self.http, skips=self.skips)
             for cls in streams_for(self.settings)
         ]
+        for stream in streams:
+            stream.logger.addFilter(ONE_LINE_FAILURES)
+        return streams
 
     def load_streams(self) -> list[Auth0Stream]:
         """In the registry's order, not the SDK's alphabetical one: `users` first."""
@@ -84,36 +107,102 @@ class TapAuth0(TapHooks):
         return sorted(super().load_streams(), key=lambda s: order.get(s.name, len(order)))
 
     def sync_all(self) -> None:
-        super().sync_all()
-        summary = self.skips.summary()
-        if summary is None:
-            return
-        self.logger.warning("%s", summary)
-        selected = [s for s in self.streams.values() if s.selected]
-        if self.skips.first_error and all(s.name in self.skips.skipped for s in selected):
-            # Nothing could be read at all: that is a failed run, not a partial one.
-            raise self.skips.first_error
+        started = time.monotonic()
+        since = datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+        status, error = "failed", None
+        try:
+            report_path = self.settings.run_report_path
+            if report_path and not Path(report_path).parent.is_dir():
+                raise ConfigError(
+                    f"Setting 'run_report_path': {report_path}: its folder does not exist"
+                )
+            self.require_scopes()
+            super().sync_all()
+            summary = self.skips.summary()
+            if summary is not None:
+                self.logger.warning("%s", summary)
+            selected = [s for s in self.streams.values() if s.selected]
+            if self.skips.first_error and all(s.name in self.skips.skipped for s in selected):
+                # Nothing could be read at all: that is a failed run, not a partial one.
+                raise self.skips.first_error
+            status = "complete, with streams skipped" if self.skips.skipped else "complete"
+        except Terminated:
+            status = "stopped"
+            raise
+        except TargetStopped:
+            status = "stopped: the target stopped reading"
+            raise
+        except TapAuth0Error as exc:
+            error = redact_secrets(str(exc))
+            raise
+        finally:
+            self.report_run(status, time.monotonic() - started, since, error)
 
-    # -- connection test ------------------------------------------------------------------
-    def scope_report(self) -> list[str]:
-        """Per selected stream: whether the token's scopes allow it."""
+    def require_scopes(self) -> None:
+        """Before any data moves: a selected stream the token's scopes cannot read fails
+        the run, naming the scopes (a run that quietly lands part of the tenant looks like
+        a good one). Only when the token says its scopes; otherwise each stream finds out
+        as it runs, and one refused is skipped with a warning."""
         scopes = self.http.tokens.scopes() if self.http.tokens else None
         if scopes is None:
-            return [
-                "Scopes: not readable from this token (not a JWT); streams are checked as they run"
-            ]
-        lines = []
+            return
+        gaps = {
+            s.name: s.scopes
+            for s in self.streams.values()
+            if isinstance(s, Auth0Stream)
+            and (s.selected or s.has_selected_descendents)
+            and s.scopes
+            and not scopes.intersection(s.scopes)
+        }
+        if gaps:
+            raise missing_scopes(gaps)
+
+    def report_run(self, status: str, seconds: float, since: str, error: str | None) -> None:
+        """The closing summary table (stderr), and `run_report_path`'s JSON."""
+        if self._http is None:
+            return
+        paths: dict[str, str] = {}
         for stream in self.streams.values():
-            if not stream.selected or not isinstance(stream, Auth0Stream) or not stream.scopes:
-                continue
-            ok = scopes.intersection(stream.scopes)
-            verdict = (
-                f"ok ({', '.join(sorted(ok))})"
-                if ok
-                else f"MISSING {' or '.join(stream.scopes)}: will be skipped"
-            )
-            lines.append(f"  {stream.name}: {verdict}")
-        return ["Scopes per selected stream:", *lines]
+            if isinstance(stream, Auth0Stream) and stream.derived_from is None:
+                paths.setdefault(stream.path, stream.name)
+        logs = self.state.get("bookmarks", {}).get("logs", {})
+        gaps = [g for g in logs.get("retention_gaps", []) if g.get("detected_at", "") >= since]
+        report = build_report(
+            status=status,
+            seconds=seconds,
+            stats=self._http.stats,
+            records=getattr(self.message_writer, "records", {}),
+            paths=paths,
+            order=list(self.streams),
+            skipped=self.skips.skipped,
+            retention_gaps=gaps,
+            held_back={
+                s.name: s.held_back
+                for s in self.streams.values()
+                if isinstance(s, Auth0Stream) and s.held_back
+            },
+            error=error,
+        )
+        for line in report.table():
+            self.logger.info("%s", line)
+        if self.settings.run_report_path:
+            try:
+                report.write(self.settings.run_report_path)
+            except ConfigError as exc:
+                if error is None and status != "stopped":
+                    raise
+                self.logger.error("%s", exc)  # the run's own failure is the line to end on
+
+    # -- connection test ------------------------------------------------------------------
+    def plan(self) -> Plan:
+        """What a full run of the selected streams will cost (plan.py)."""
+        streams = [
+            s
+            for s in self.streams.values()
+            if isinstance(s, Auth0Stream) and (s.selected or s.has_selected_descendents)
+        ]
+        scopes = self.http.tokens.scopes() if self.http.tokens else None
+        return build_plan(streams, self.http, self.settings, scopes=scopes, users=self._users_total)
 
     def check_connection(self) -> str:
         """Fail fast and say which: unreachable, bad credentials, wrong audience, scope."""
@@ -122,23 +211,15 @@ class TapAuth0(TapHooks):
         if self.settings.uses_client_credentials:
             http.tokens.token()  # type: ignore[union-attr]
             token_note = f"token minted for audience {self.settings.audience}"
-        body = http.get_json(
-            "/users",
-            {
-                "per_page": 1,
-                "page": 0,
-                "fields": "user_id",
-                "include_fields": "true",
-                "include_totals": "true",
-                "search_engine": "v3",
-            },
-        )
-        total = body.get("total") if isinstance(body, dict) else None
+        self._users_total = count(http, "/users")
+        total = self._users_total
         users = f"{total:,} users" if isinstance(total, int) else "users listable"
         return f"Connection test passed: {http.host} ({token_note}; read:users ok; {users})"
 
     @classmethod
     def cb_test(cls, ctx: click.Context, param: click.Option, value: str) -> None:
+        """`--test`: the connection and the plan (plan.py), in a handful of requests; no
+        records. Exit 3 naming the scopes when a selected stream cannot be read."""
         if value == CliTestOptionValue.Disabled.value:
             return
         if value == CliTestOptionValue.Schema.value:
@@ -147,15 +228,18 @@ class TapAuth0(TapHooks):
         config = ctx.params.get("config")
         tap = cls(
             config=config.config if config else None,
+            catalog=_catalog_arg(ctx),
             parse_env_config=bool(config and config.parse_env),
             validate_config=True,
         )
         message = tap.check_connection()
-        report = tap.scope_report()
-        tap.run_connection_test()
-        for line in [*report, message]:
-            tap.logger.info("%s", line)
+        plan = tap.plan()
+        for line in plan.lines():
             sys.stderr.write(line + "\n")
+        if plan.missing:
+            raise missing_scopes(plan.missing)
+        sys.stderr.write(message + "\n")
+        sys.stderr.flush()
         ctx.exit()
 
     def on_termination(self, signum: int) -> None:
@@ -173,6 +257,33 @@ class TapAuth0(TapHooks):
             self.logger.info("Gracefully shutting down...")
             # Not the SDK's exit 0: an interrupted sync must not look complete.
             raise Terminated(signum)
+
+
+def _catalog_arg(ctx: click.Context) -> dict[str, t.Any] | None:
+    """The `--catalog` given with `--test` (its selection is the plan's), wherever it stood
+    on the command line (click may not have read it yet when `--test` runs)."""
+    given = ctx.params.get("catalog")
+    if given is not None:
+        return json.load(given)
+    args = iter(sys.argv[1:])
+    for arg in args:
+        name, _, value = arg.partition("=")
+        if name == "--catalog":
+            path = value or next(args, "")
+            return json.loads(Path(path).read_text(encoding="utf-8")) if path else None
+    return None
+
+
+def missing_scopes(gaps: dict[str, tuple[str, ...]]) -> ScopeError:
+    """One line naming every selected stream the token cannot read, and what to do."""
+    needed = sorted({scopes[0] for scopes in gaps.values() if scopes})
+    listed = ", ".join(f"{name} (needs {' or '.join(sc)})" for name, sc in gaps.items())
+    return ScopeError(
+        f"The token cannot read {len(gaps)} selected stream(s): {listed}. Grant "
+        f"{', '.join(needed)} to the application on the Management API, or deselect the "
+        "stream(s)",
+        scopes=tuple(needed),
+    )
 
 
 _FILE_OPTIONS = ("--config", "--state", "--catalog")
@@ -226,6 +337,13 @@ def cli() -> None:
         sys.stderr.write(f"tap-auth0: error: {message}\n")
         sys.stderr.flush()
         sys.exit(exc.exit_code)
+    except TargetStopped as exc:
+        sys.stderr.write(
+            "tap-auth0: error: the target stopped reading (broken pipe on stdout); nothing "
+            "more was sent, and the next run resumes from the last STATE it received\n"
+        )
+        sys.stderr.flush()
+        sys.exit(exc.code)
     except Terminated as exc:
         sys.stderr.write(
             f"tap-auth0: error: stopped by {signal.Signals(exc.signum).name}; the next run "

@@ -7,21 +7,15 @@ recorded), checkpoint ``{<key>, next?}``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from .auth import require
-from .directory import Seq
 from .errors import auth0_error, query_error
-from .messages import Request, Response, json_response
+from .listing import list_page, offset_page
+from .messages import Request, Response
 from .paging import (
     bool_param,
-    check_cap,
-    decode_cursor,
-    encode_cursor,
-    int_param,
     is_checkpoint,
-    page_params,
     projector,
     requested_fields,
 )
@@ -41,45 +35,6 @@ def org_404() -> Exception:
     return auth0_error(404, "No organization found by that id or name")
 
 
-def _offset(
-    q: dict[str, str],
-    items: list[Any],
-    key: str,
-    render: Callable[[Any], Doc],
-    *,
-    cap: bool = False,
-    with_total: bool = True,
-    limit_is_count: bool = False,
-) -> Response:
-    page, per_page, totals = page_params(q)
-    if cap:
-        check_cap(page, per_page)
-    window = [render(x) for x in items[page * per_page : (page + 1) * per_page]]
-    if not totals:
-        return json_response(200, window)
-    body: Doc = {
-        key: window,
-        "start": page * per_page,
-        "limit": len(window) if limit_is_count else per_page,
-    }
-    if with_total:
-        body["total"] = len(items)
-    return json_response(200, body)
-
-
-def _paged(q: dict[str, str], seq: Seq, key: str, render: Callable[[str], Doc]) -> Response:
-    """Offset (1,000 cap) or, once ``take`` is sent, checkpoint paging over ``seq``."""
-    if not is_checkpoint(q):
-        return _offset(q, seq.ids(), key, render, cap=True)
-    take = int_param(q, "take", 50, 1, 100)
-    start = decode_cursor(q["from"]) if q.get("from") else None
-    keys = seq.after(start, take)
-    body: Doc = {key: [render(k[1]) for k in keys]}
-    if len(keys) == take:  # a full page always points on, even when nothing follows
-        body["next"] = encode_cursor(*keys[-1])
-    return json_response(200, body)
-
-
 # -- roles ------------------------------------------------------------------------------------
 def list_roles(sb: Sandbox, req: Request) -> Response:
     d = sb.directory
@@ -88,7 +43,7 @@ def list_roles(sb: Sandbox, req: Request) -> Response:
         roles = [d.roles[r] for r in d.role_order.ids()]
         if needle:
             roles = [r for r in roles if needle in r["name"].lower()]
-        return _offset(req.query, roles, "roles", dict)
+        return offset_page(req.query, roles, "roles", dict)
 
 
 def role_permissions(sb: Sandbox, req: Request, id: str) -> Response:  # noqa: A002
@@ -96,7 +51,7 @@ def role_permissions(sb: Sandbox, req: Request, id: str) -> Response:  # noqa: A
     with d.lock:
         if id not in d.roles:
             raise role_404()
-        return _offset(req.query, d.role_permissions[id], "permissions", dict)
+        return offset_page(req.query, d.role_permissions[id], "permissions", dict)
 
 
 def role_users(sb: Sandbox, req: Request, id: str) -> Response:  # noqa: A002
@@ -104,14 +59,14 @@ def role_users(sb: Sandbox, req: Request, id: str) -> Response:  # noqa: A002
     with d.lock:
         if id not in d.roles:
             raise role_404()
-        return _paged(req.query, d.role_users[id], "users", d.user_summary)
+        return list_page(req.query, d.role_users[id], "users", d.user_summary)
 
 
 # -- organizations ----------------------------------------------------------------------------
 def list_organizations(sb: Sandbox, req: Request) -> Response:
     d = sb.directory
     with d.lock:
-        return _paged(req.query, d.org_order, "organizations", lambda o: dict(d.orgs[o]))
+        return list_page(req.query, d.org_order, "organizations", lambda o: dict(d.orgs[o]))
 
 
 def org_members(sb: Sandbox, req: Request, id: str) -> Response:  # noqa: A002
@@ -125,7 +80,7 @@ def org_members(sb: Sandbox, req: Request, id: str) -> Response:  # noqa: A002
     with d.lock:
         if id not in d.orgs:
             raise org_404()
-        return _paged(
+        return list_page(
             q, d.members[id], "members", lambda u: project(d.member_doc(id, u, with_roles))
         )
 
@@ -135,7 +90,7 @@ def member_roles(sb: Sandbox, req: Request, id: str, user_id: str) -> Response: 
     with d.lock:
         if id not in d.orgs:
             raise org_404()
-        return _offset(req.query, d.member_role_docs(id, user_id), "roles", dict)
+        return offset_page(req.query, d.member_role_docs(id, user_id), "roles", dict)
 
 
 def enabled_connections(sb: Sandbox, req: Request, id: str) -> Response:  # noqa: A002
@@ -143,7 +98,7 @@ def enabled_connections(sb: Sandbox, req: Request, id: str) -> Response:  # noqa
     with d.lock:
         if id not in d.orgs:
             raise org_404()
-        return _offset(
+        return offset_page(
             req.query, d.org_connections[id], "enabled_connections", dict, limit_is_count=True
         )
 
@@ -159,7 +114,7 @@ def invitations(sb: Sandbox, req: Request, id: str) -> Response:  # noqa: A002
     with d.lock:
         if id not in d.orgs:
             raise org_404()
-        return _offset(
+        return offset_page(
             q,
             d.invitations[id],
             "invitations",

@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from .api_directory import _offset, _paged
 from .directory import Seq
 from .errors import auth0_error
+from .listing import list_page, offset_page
 from .messages import Request, Response, json_response
 from .paging import (
     bool_param,
@@ -96,7 +96,7 @@ def list_clients(sb: Sandbox, req: Request) -> Response:
         if q.get("app_type"):
             kinds = set(q["app_type"].split(","))
             docs = [d for d in docs if d["app_type"] in kinds]
-        return _paged(q, _seq_of(docs, "client_id", t.client_order), "clients", render)
+        return list_page(q, _seq_of(docs, "client_id", t.client_order), "clients", render)
 
 
 def list_client_grants(sb: Sandbox, req: Request) -> Response:
@@ -111,7 +111,7 @@ def list_client_grants(sb: Sandbox, req: Request) -> Response:
             want = bool_param(q, "allow_any_organization", False)
             docs = [d for d in docs if d.get("allow_any_organization") is want]
         seq = _seq_of(docs, "id", t.client_grant_order)
-        return _paged(q, seq, "client_grants", lambda g: dict(t.client_grants[g]))
+        return list_page(q, seq, "client_grants", lambda g: dict(t.client_grants[g]))
 
 
 def list_grants(sb: Sandbox, req: Request) -> Response:
@@ -126,7 +126,7 @@ def list_grants(sb: Sandbox, req: Request) -> Response:
         ):
             if q.get(name):
                 docs = [d for d in docs if d[key] == q[name]]
-        return _offset(q, docs, "grants", dict)
+        return offset_page(q, docs, "grants", dict)
 
 
 # -- connections --------------------------------------------------------------------------------
@@ -194,7 +194,7 @@ def list_resource_servers(sb: Sandbox, req: Request) -> Response:
         docs = list(d.resource_servers)
         if q.get("identifiers"):
             docs = [r for r in docs if r["identifier"] == q["identifiers"]]
-        return _offset(q, docs, "resource_servers", project)
+        return offset_page(q, docs, "resource_servers", project)
 
 
 def list_actions(sb: Sandbox, req: Request) -> Response:
@@ -237,13 +237,13 @@ def _user(sb: Sandbox, user_id: str) -> Doc:
 
 def user_permissions(sb: Sandbox, req: Request, id: str) -> Response:  # noqa: A002
     user = _user(sb, id)
-    return _offset(req.query, sb.peruser.docs("permissions", user), "permissions", dict)
+    return offset_page(req.query, sb.peruser.docs("permissions", user), "permissions", dict)
 
 
 def user_authentication_methods(sb: Sandbox, req: Request, id: str) -> Response:  # noqa: A002
     user = _user(sb, id)
     docs = sb.peruser.docs("authentication_methods", user)
-    return _offset(req.query, docs, "authenticators", dict, with_total=bool(docs))
+    return offset_page(req.query, docs, "authenticators", dict, with_total=bool(docs))
 
 
 def _per_user_checkpoint(sb: Sandbox, req: Request, user_id: str, kind: str, key: str) -> Response:

@@ -24,6 +24,11 @@ HELP = {
     "latency_ms": "sleep added to every /api/v2 response",
     "fault_5xx_rate": "probability of a 500/502/503/504 per /api/v2 request",
     "fault_reset_rate": "probability of a connection reset per /api/v2 request",
+    "fault_html_rate": "probability of a proxy's HTML 502/504 page per /api/v2 request",
+    "fault_non_json_rate": "probability of a 200 with an HTML maintenance page instead of JSON",
+    "fault_truncate_rate": "probability that an answer is cut short (connection closed mid-body)",
+    "fault_stall_rate": "probability that an answer stalls mid-body for fault_stall_seconds",
+    "fault_stall_seconds": "how long a stalled answer stays silent before the connection closes",
     "index_lag_seconds": "delay before search sees a change",
     "tie_group_size": "size of one extra bulk-import group sharing one updated_at",
     "roles": "number of generated roles",
@@ -103,6 +108,11 @@ class SandboxConfig:
     latency_ms: int = 0
     fault_5xx_rate: float = 0.0
     fault_reset_rate: float = 0.0
+    fault_html_rate: float = 0.0
+    fault_non_json_rate: float = 0.0
+    fault_truncate_rate: float = 0.0
+    fault_stall_rate: float = 0.0
+    fault_stall_seconds: float = 5.0
     index_lag_seconds: float = 0.0
     tie_group_size: int = 0
     roles: int = 6

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import copy
 import gzip
-import random
 import socket
 import struct
 import sys
@@ -29,6 +28,7 @@ from .data import day_anchor_ms, generate_users, make_connections
 from .directory import Directory
 from .errors import ApiError, auth0_error
 from .exports import ExportJobs
+from .faults import REPLACING, Faults, Spoiled
 from .logs import LogStore, make_actors
 from .messages import Request, Response, json_response
 from .peruser import KINDS, PerUser
@@ -37,26 +37,6 @@ from .stats import Stats
 from .store import UserStore
 from .tenant import Tenant
 from .timeutil import parse_instant
-
-_FAULTS = {
-    500: {
-        "statusCode": 500,
-        "error": "Internal Server Error",
-        "message": "An internal server error occurred",
-    },
-    502: {"statusCode": 502, "error": "Bad Gateway", "message": "Bad Gateway"},
-    503: {
-        "statusCode": 503,
-        "error": "Service Unavailable",
-        "message": "The service is temporarily unavailable, please try again later.",
-        "errorCode": "service_unavailable",
-    },
-    504: {
-        "statusCode": 504,
-        "error": "Gateway Timeout",
-        "message": "The request timed out, please try again later.",
-    },
-}
 
 
 class Sandbox:
@@ -122,8 +102,7 @@ class Sandbox:
         self.limiter = self._make_limiter()
         self.exports = ExportJobs(cfg, self.connections)
         self.stats_obj = Stats()
-        self._fault_rng = random.Random(f"faults:{cfg.seed}")
-        self._fault_lock = threading.Lock()
+        self.faults = Faults(cfg.seed)
         self._httpd: _Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -346,7 +325,7 @@ class Sandbox:
         return self.tokens.expire_all()
 
     # -- request pipeline -----------------------------------------------------------------
-    def handle_api(self, req: Request) -> Response | None:
+    def handle_api(self, req: Request) -> Response | Spoiled | None:
         """The /api/v2 pipeline; None means "reset the connection"."""
         cfg = self.config
         found = api.match(req.method, req.path)
@@ -371,35 +350,24 @@ class Sandbox:
             )
             self.stats_obj.record(endpoint, 429, family)
             return resp
-        fault = self._roll_fault()
-        if fault == "reset":
-            self.stats_obj.bump("faults_injected")
-            self.stats_obj.record(endpoint, None, family)
-            return None
+        fault = self.faults.roll(cfg)
         if fault is not None:
             self.stats_obj.bump("faults_injected")
-            self.stats_obj.record(endpoint, fault, family)
-            return json_response(fault, _FAULTS[fault], rl_headers)
+        if fault == "reset":
+            self.stats_obj.record(endpoint, None, family)
+            return None
+        if fault in REPLACING:
+            resp = self.faults.answer(fault, rl_headers)
+            self.stats_obj.record(endpoint, resp.status, family)
+            return resp
         try:
             scopes = api.authenticate(self, req)
             resp = api.route(self, req, scopes, found)
         except ApiError as exc:
             resp = json_response(exc.status, exc.body)
         resp.headers.update(rl_headers)
-        self.stats_obj.record(endpoint, resp.status, family)
-        return resp
-
-    def _roll_fault(self) -> int | str | None:
-        cfg = self.config
-        if cfg.fault_reset_rate <= 0 and cfg.fault_5xx_rate <= 0:
-            return None
-        with self._fault_lock:
-            r = self._fault_rng.random()
-            if r < cfg.fault_reset_rate:
-                return "reset"
-            if r < cfg.fault_reset_rate + cfg.fault_5xx_rate:
-                return self._fault_rng.choice((500, 502, 503, 504))
-        return None
+        self.stats_obj.record(endpoint, fault or resp.status, family)
+        return resp if fault is None else Spoiled.of(fault, resp, cfg)
 
     def handle_download(self, req: Request) -> Response:
         status, error, job = self.exports.check_download(
@@ -502,6 +470,9 @@ class _Handler(BaseHTTPRequestHandler):
                 maybe = sb.handle_api(req)
                 if maybe is None:
                     self._reset()
+                    return
+                if isinstance(maybe, Spoiled):
+                    maybe.write(self)
                     return
                 resp = maybe
             else:

@@ -26,9 +26,10 @@ class Stats:
             self.faults_injected = 0
             self.tokens_minted = 0
 
-    def record(self, endpoint: str, status: int | None, family: str | None = None) -> None:
+    def record(self, endpoint: str, status: int | str | None, family: str | None = None) -> None:
         """One request (``endpoint`` = route template); status None = connection reset
-        (counted as "reset"); ``family`` = its rate-limit family (/api/v2 only)."""
+        (counted as "reset"), a string = a spoiled answer (faults.py); ``family`` = its
+        rate-limit family (/api/v2 only)."""
         with self._lock:
             self.requests += 1
             self.by_endpoint[endpoint] += 1

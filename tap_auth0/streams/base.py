@@ -5,7 +5,8 @@ schema is `schemas/<name>.json`. A child stream names its `parent` and gets the 
 context keys (e.g. `role_id`) in its path and in every record; the parent fetches all its
 selected children concurrently (fanout.py) through the one shared HTTP client. A full-table
 stream's records carry one table version, and ACTIVATE_VERSION follows a complete read, so
-loaders that honour it drop what was deleted in Auth0. A stream refused for a missing scope
+loaders that honour it drop what was deleted in Auth0 (unless the read shrank past
+`max_table_shrink`: shrink_guard.py). A stream refused for a missing scope
 is skipped with one warning; the other streams go on (see `ScopeSkips`).
 """
 
@@ -18,11 +19,14 @@ from urllib.parse import quote
 
 from singer_sdk.helpers.conform import TypeConformanceLevel
 
-from tap_auth0.errors import ScopeError
+from tap_auth0.errors import ScopeError, TapAuth0Error
+from tap_auth0.plan import COUNTABLE, count
+from tap_auth0.progress import Progress
 from tap_auth0.schemas import load_schema
 from tap_auth0.sdk_hooks import StreamHooks
 from tap_auth0.streams.fanout import FanOut, Lane
 from tap_auth0.streams.paging import OffsetPaginator, Paginator
+from tap_auth0.streams.shrink_guard import ROWS_KEY, may_activate
 
 if t.TYPE_CHECKING:
     import logging
@@ -119,6 +123,10 @@ class Auth0Stream(StreamHooks):
         super().__init__(tap, schema=schema)
         self._counter: t.Any = None
         self.emitted = 0
+        self._table_start = 0  # `emitted` when this run's child table began
+        # (rows read, rows of the last activated read) when the shrink guard held back
+        # this run's ACTIVATE_VERSION; for a run summary.
+        self.held_back: tuple[int, int] | None = None
 
     # -- reading ------------------------------------------------------------------------
     def url_path(self, context: t.Mapping[str, t.Any] | None) -> str:
@@ -188,12 +196,18 @@ class Auth0Stream(StreamHooks):
             self.table_version = int(time.time() * 1000)
         for child in children:
             child.begin_table()
+        rows = 0
         try:
             source = self.records(context)
             if children:
                 fan = self.fan_out(children)
                 source = fan.along(source, self.context_for_children)
-            yield from self.released(source)
+            if full and self.selected:
+                for record in self.released(source):
+                    rows += 1
+                    yield record
+            else:
+                yield from self.released(source)
         except ScopeError as exc:
             self.skips.add(self.name, exc)
             for child in children:
@@ -202,7 +216,7 @@ class Auth0Stream(StreamHooks):
             return
         self.after_records(context)
         if full and self.selected:
-            self.write_activate_version(t.cast(int, self.table_version))
+            self.activate_table(t.cast(int, self.table_version), rows)
         for child in children:
             child.end_table(complete=self.children_complete)
 
@@ -211,6 +225,24 @@ class Auth0Stream(StreamHooks):
         """Whether this read gave every child its whole table (so ACTIVATE_VERSION may drop
         the rest); an incremental parent reads children only for what changed."""
         return True
+
+    def activate_table(self, version: int, rows: int) -> None:
+        """ACTIVATE_VERSION after a complete read of `rows` rows, unless it shrank past
+        `max_table_shrink` since the last one (shrink_guard.py)."""
+        state = self.stream_state
+        last = state.get(ROWS_KEY)
+        if may_activate(
+            state, self.name, rows, max_shrink=self.settings.max_table_shrink, logger=self.logger
+        ):
+            self.write_activate_version(version)
+            self.state_manager.is_flushed = False
+        else:
+            self.held_back = (rows, t.cast(int, last))
+
+    @property
+    def table_rows(self) -> int:
+        """Rows the fan-out emitted into this child's table since `begin_table`."""
+        return self.emitted - self._table_start
 
     def context_for_children(self, record: Record) -> Context:
         return {key: record[field] for key, field in self.child_context.items()}
@@ -243,6 +275,7 @@ class Auth0Stream(StreamHooks):
                     self._emitter(source, consumers),
                     workers=self.settings.max_concurrency,
                     on_scope_error=self._lane_refused(consumers),
+                    progress=Progress(self.logger, source.name, self.name, self.expected_total),
                 )
             )
         return FanOut(lanes, hold_parents=self.hold_parents, window=self.fanout_window)
@@ -269,6 +302,21 @@ class Auth0Stream(StreamHooks):
 
         return refused
 
+    _expected: tuple[int | None] | None = None
+
+    def expected_total(self) -> int | None:
+        """This parent's record count, for its children's progress ETA: asked of Auth0
+        once (one `per_page=1` request, plan.py), only when a progress line is due."""
+        if self._expected is None:
+            total = None
+            if self.path in COUNTABLE:
+                try:
+                    total = count(self.http, self.path)
+                except TapAuth0Error:
+                    total = None
+            self._expected = (total,)
+        return self._expected[0]
+
     def prepare(self, consumers: list[Auth0Stream]) -> None:
         """Before a fan-out: which streams will consume this one's answers."""
 
@@ -280,6 +328,7 @@ class Auth0Stream(StreamHooks):
             self.table_version = int(time.time() * 1000)
         self._counter = self.get_record_counter()
         self._counter.__enter__()
+        self._table_start = self.emitted
 
     def emit(self, records: t.Iterable[Record], context: t.Mapping[str, t.Any] | None) -> None:
         for record in records:
@@ -297,4 +346,4 @@ class Auth0Stream(StreamHooks):
             self._counter = None
         skipped = self.name in self.skips.skipped
         if complete and not skipped and self.table_version is not None and self.activate_version:
-            self.write_activate_version(self.table_version)
+            self.activate_table(self.table_version, self.table_rows)

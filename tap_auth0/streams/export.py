@@ -84,7 +84,7 @@ class ExportJob:
 
     def read(self) -> dict[str, t.Any]:
         assert self.job_id
-        job = self.http.get_json(f"/jobs/{self.job_id}")
+        job = self.http.get_json(f"/jobs/{self.job_id}", bucket="/jobs/{id}")
         self.requests += 1
         if not isinstance(job, dict):
             raise Auth0APIError(f"GET /api/v2/jobs/{self.job_id} answered no job object")

@@ -16,6 +16,9 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
 from tap_auth0.errors import ScopeError
 
+if t.TYPE_CHECKING:
+    from tap_auth0.progress import Progress
+
 P = t.TypeVar("P")
 Context = dict[str, t.Any]
 Record = dict[str, t.Any]
@@ -32,9 +35,11 @@ class Lane:
         *,
         workers: int,
         on_scope_error: t.Callable[[ScopeError], None] | None = None,
+        progress: Progress | None = None,
     ) -> None:
         """`on_scope_error`: the lane's stream is refused a scope; the lane stops (None:
-        the error ends the run)."""
+        the error ends the run). `progress` counts the parents done."""
+        self.progress = progress
         self.name = name
         self._fetch = fetch
         self._emit = emit
@@ -67,6 +72,8 @@ class Lane:
                 self._on_scope_error(exc)
                 return True
             self._emit(records, context)
+            if self.progress is not None:
+                self.progress.advance()
         return emitted
 
     def disable(self) -> None:
@@ -79,6 +86,8 @@ class Lane:
         for _, _, future in self.pending:
             future.cancel()
         self._pool.shutdown(wait=True, cancel_futures=True)
+        if self.progress is not None:
+            self.progress.finish()
 
 
 class FanOut:

@@ -10,7 +10,9 @@ new window takes what is above): a user changed during the run moves past the ru
 is left for the next run, so no other user is skipped or repeated.
 
 A window is a state machine (`request` then `take`), so the scan (scan.py) can drive one
-window inline or several at once on worker threads, with the same logic.
+window inline or several at once on worker threads, with the same logic. Its `position()`
+is a cut in (sort value, user_id) order below which it has emitted every user: a STATE keeps
+it, and a resumed window starts there (`after`: inside a tie group, past that user_id).
 """
 
 from __future__ import annotations
@@ -21,6 +23,12 @@ from dataclasses import dataclass, field
 from tap_auth0.streams.query import combine, range_clause
 
 User = dict[str, t.Any]
+
+# A cut between users in (sort value, user_id) order: (v, BEFORE, "") lies before every user
+# whose sort field is v, (v, AFTER_ID, id) after those of them with a user_id up to id,
+# (v, WHOLE, "") after all of them. Tuples compare in that order.
+Cut = tuple[str, int, str]
+BEFORE, AFTER_ID, WHOLE = 0, 1, 2
 
 
 @dataclass
@@ -45,7 +53,7 @@ class Request:
 
 
 class KeysetWindow:
-    """The users whose sort field is in (low, high] (or [low, high]), ascending."""
+    """The users whose sort field is in (low, high] (or [low, high], [low, high)), ascending."""
 
     def __init__(
         self,
@@ -56,24 +64,35 @@ class KeysetWindow:
         low: str | None,
         high: str,
         low_inclusive: bool = True,
+        high_inclusive: bool = True,
+        after: str | None = None,
         totals: bool = False,
         stats: ScanStats,
     ) -> None:
+        """`after`: start inside the tie group at `low`, past this user_id (a resumed window
+        that was reading a tie group by user_id). `high_inclusive` False: a window that ends
+        where a resumed one starts inside a tie group."""
         self.field = sort_field
         self.page_size = page_size
         self.base_query = base_query
         self.low, self.low_inclusive, self.high = low, low_inclusive, high
+        self.high_inclusive = high_inclusive
         self.start = low  # the window's own lower bound, as it began
+        self._start_cut: Cut | None = (
+            None if low is None else (low, AFTER_ID, after) if after else self._low_cut()
+        )
         self.want_totals = totals
         self.stats = stats
         self.boundary_value: str | None = None
         self.boundary_ids: set[str] = set()
         # Tie mode: the value being read by user_id, the last id read, ids already emitted.
-        self.tie_value: str | None = None
-        self.tie_after: str | None = None
+        self.tie_value: str | None = low if after else None
+        self.tie_after: str | None = after
         self.tie_skip: set[str] = set()
         self.tie_count = 0
         self.started = False
+        self.counted = False  # asked for its count (a window starting in a tie group asks
+        # once past it)
         self.done = False
         self.emitted = 0
         self.total: int | None = None  # users in the window when its first answer came
@@ -82,6 +101,24 @@ class KeysetWindow:
     def floor(self) -> str | None:
         """Every user of this window sorting below this value has been emitted."""
         return self.tie_value if self.tie_value is not None else self.low
+
+    def _low_cut(self) -> Cut:
+        return (t.cast(str, self.low), BEFORE if self.low_inclusive else WHOLE, "")
+
+    def start_cut(self) -> Cut | None:
+        """Where the window began (None: at the beginning of the sort order)."""
+        return self._start_cut
+
+    def position(self) -> Cut | None:
+        """Every user of the window before this cut has been emitted (the boundary users at
+        the last value seen are left out: a resume reads them again, fewer than a page)."""
+        if self.done:
+            return (self.high, WHOLE if self.high_inclusive else BEFORE, "")
+        if self.tie_value is not None:
+            if self.tie_after:
+                return (self.tie_value, AFTER_ID, self.tie_after)
+            return (self.tie_value, BEFORE, "")
+        return None if self.low is None else self._low_cut()
 
     def request(self) -> Request:
         if self.tie_value is not None:
@@ -94,16 +131,20 @@ class KeysetWindow:
             ]
             return Request(combine(*clauses), "user_id:1", False, self.high)
         window = range_clause(
-            self.field, self.low, low_inclusive=self.low_inclusive, high=self.high
+            self.field,
+            self.low,
+            low_inclusive=self.low_inclusive,
+            high=self.high,
+            high_inclusive=self.high_inclusive,
         )
-        totals = self.want_totals and not self.started
+        totals = self.want_totals and not self.counted
         return Request(combine(self.base_query, window), f"{self.field}:1", totals, self.high)
 
     def take(self, request: Request, page: list[User], total: int | None) -> list[User]:
         """The answer to `request`: the users to emit now; moves the window on."""
         self.stats.requests += 1
         if request.totals:
-            self.total = total
+            self.total, self.counted = total, True
         self.started = True
         if request.sort == "user_id:1":
             self.stats.tie_requests += 1
@@ -159,6 +200,8 @@ class KeysetWindow:
             self.stats.tie_groups.append((value, self.tie_count))
             self.low, self.low_inclusive = value, False
             self.tie_value, self.tie_after, self.tie_skip = None, None, set()
+            # A group at the window's upper bound ends it (a resumed window can start there).
+            self.done = value >= self.high
         else:
             self.tie_after = page[-1]["user_id"]
         return out
@@ -172,8 +215,9 @@ class KeysetWindow:
             low=at,
             high=self.high,
             low_inclusive=False,
+            high_inclusive=self.high_inclusive,
             totals=self.want_totals,
             stats=self.stats,
         )
-        self.high = at
+        self.high, self.high_inclusive = at, True
         return upper

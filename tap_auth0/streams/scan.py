@@ -13,9 +13,11 @@ and the look-back for index lag, which the caller puts into `low`). Pages are em
 arrive, from whichever window. `pages()` pairs each page with the *floor*: every user sorting
 below it has been emitted, because the windows below the first unfinished one are complete.
 A bookmark that only ever moves to a floor never passes a user not yet emitted. Above the
-floor, `done_above()` names the ranges already read whole (finished windows, up to `settle`,
-the run's end minus the look-back, so a change the index had not shown yet is not counted as
-read): a resumed run passes them as `skip` and reads only the rest.
+floor, `done_above()` names what was already read: finished windows whole, and each unfinished
+window from its start up to its position (keyset.py), all up to `settle`, the run's end minus
+the look-back, so a change the index had not shown yet is not counted as read. A resumed run
+passes them as `skip`: each window it opens starts where the interrupted one had stopped, so
+it re-reads at most about a page per window (the boundary users at each position).
 
 Adaptive (the default for the tap): a second window is tried only if one chain makes fewer
 requests per second than Auth0's highest documented sustained limit (16/s: a median round
@@ -35,7 +37,16 @@ import typing as t
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from datetime import datetime
 
-from tap_auth0.streams.keyset import KeysetWindow, Request, ScanStats, User
+from tap_auth0.streams.keyset import (
+    AFTER_ID,
+    BEFORE,
+    WHOLE,
+    Cut,
+    KeysetWindow,
+    Request,
+    ScanStats,
+    User,
+)
 from tap_auth0.streams.query import iso_ms
 
 # fetch(q, sort, include_totals) -> (users, total or None); called on worker threads.
@@ -53,6 +64,63 @@ CHAIN_TRIPS = 7
 SPLIT_ROUND_TRIP = 1 / 16
 # A second window is tried while one chain makes less than this share of the bucket's rate.
 CHAIN_SHARE = 0.9
+
+
+class Listed(t.NamedTuple):
+    """Users a run listed above its floor: every one with the sort field in (low, high), and
+    at `high` all of them (`upto` WHOLE), those with a user_id up to `after` (AFTER_ID), or
+    none (BEFORE: a window stopped there). `low == high`: only the users at `high`."""
+
+    low: str
+    high: str
+    upto: int = WHOLE
+    after: str = ""
+
+    @property
+    def bottom(self) -> Cut:
+        return (self.low, WHOLE if self.low < self.high else BEFORE, "")
+
+    @property
+    def top(self) -> Cut:
+        return (self.high, self.upto, self.after if self.upto == AFTER_ID else "")
+
+    def holds(self, value: str, user_id: str) -> bool:
+        return _past(self.bottom, value, user_id) and not _past(self.top, value, user_id)
+
+
+def _past(cut: Cut, value: str, user_id: str) -> bool:
+    """Whether a user sorts after the cut."""
+    at, upto, after = cut
+    if value != at:
+        return value > at
+    return upto == BEFORE or (upto == AFTER_ID and user_id > after)
+
+
+Span = tuple[Cut, Cut]  # the users between two cuts
+
+
+def merge_spans(spans: t.Iterable[Span]) -> list[Span]:
+    """The non-empty spans, sorted, overlapping and touching ones joined."""
+    merged: list[Span] = []
+    for lo, hi in sorted(s for s in spans if s[0] < s[1]):
+        if merged and lo <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(hi, merged[-1][1]))
+        else:
+            merged.append((lo, hi))
+    return merged
+
+
+def _as_listed(span: Span) -> Listed | None:
+    """The `Listed` a span fits in (it may hold a few users fewer, never more)."""
+    (low, low_upto, _), (high, upto, after) = span
+    if low < high or (low == high and low_upto == BEFORE):
+        return Listed(low, high, upto, after)
+    return None
+
+
+def _listed(piece: Listed | t.Sequence[str]) -> Listed:
+    """A `Listed`, or (low, high) read whole (a STATE's `listed_above` entry)."""
+    return piece if isinstance(piece, Listed) else Listed(piece[0], piece[1])
 
 
 class _Inline:
@@ -96,7 +164,7 @@ class KeysetScan:
         include_totals: bool = True,
         windows: int = 1,
         min_window: int | None = None,
-        skip: t.Sequence[tuple[str, str]] = (),
+        skip: t.Sequence[Listed | tuple[str, str]] = (),
         settle: str | None = None,
         adaptive: bool = False,
         sustained_rate: t.Callable[[], float | None] = lambda: None,
@@ -116,8 +184,14 @@ class KeysetScan:
         self.sustained_rate = sustained_rate
         # Users a window must have left for a split (each half at least min_window).
         self.min_split = 2 * (min_window or MIN_WINDOW_PAGES * page_size)
-        self.skip = sorted(
-            (a, min(b, high)) for a, b in skip if a < min(b, high) and (low is None or a >= low)
+        # What an interrupted run had read, within [low, high]: each piece cut to fit.
+        start: Cut | None = None if low is None else (low, BEFORE, "")
+        end: Cut = (high, WHOLE, "")
+        pieces = [_listed(p) for p in skip]
+        self.skip: list[Span] = merge_spans(
+            (max(p.bottom, start) if start else p.bottom, min(p.top, end))
+            for p in pieces
+            if p.bottom < p.top
         )
         self.settle = settle if settle is not None else high
         self.stats = ScanStats()
@@ -142,43 +216,47 @@ class KeysetScan:
                 return window.floor
         return self.high
 
-    def done_above(self) -> list[tuple[str, str]]:
-        """Ranges (a, b] above the floor read whole, merged; a resumed run skips them."""
-        ranges = list(self.skip)
-        for window in self.windows:
-            top = min(window.high, self.settle)
-            if window.done and window.start is not None and window.start < top:
-                ranges.append((window.start, top))
+    def done_above(self) -> list[Listed]:
+        """What was read above the floor, merged; a resumed run skips it (see `Listed`):
+        whole windows and each unfinished window up to its position, all up to `settle`."""
         floor = self.floor()
-        merged: list[tuple[str, str]] = []
-        for a, b in sorted(ranges):
-            if floor is not None and b <= floor:
-                continue
-            if merged and a <= merged[-1][1]:
-                merged[-1] = (merged[-1][0], max(b, merged[-1][1]))
-            else:
-                merged.append((a, b))
-        return merged
+        if floor is None or all(w.done for w in self.windows):
+            return []
+        settle: Cut = (self.settle, WHOLE, "")
+        spans = list(self.skip)
+        for window in self.windows:
+            position = window.position()
+            if position is not None:
+                spans.append((window.start_cut() or ("", BEFORE, ""), min(position, settle)))
+        # Below the floor the bookmark speaks; at it, a tie group read part-way is kept.
+        at_floor: Cut = (floor, BEFORE, "")
+        kept = (_as_listed((max(lo, at_floor), hi)) for lo, hi in merge_spans(spans))
+        return [p for p in kept if p is not None and p.top > at_floor]
 
     def _first_windows(self) -> list[KeysetWindow]:
-        """One window per gap between the ranges to skip."""
+        """One window per gap between the spans to skip, each from where the span below it
+        stopped (inside a tie group: past its last user_id)."""
         windows = []
-        low, inclusive = self.low, True
-        for a, b in [*self.skip, (self.high, self.high)]:
-            if low is None or low < a or (inclusive and low == a):
+        cut: Cut | None = None if self.low is None else (self.low, BEFORE, "")
+        for lo, hi in [*self.skip, ((self.high, WHOLE, ""), (self.high, WHOLE, ""))]:
+            if cut is None or cut < lo:
+                low, upto, after = cut if cut is not None else (None, BEFORE, "")
                 windows.append(
                     KeysetWindow(
                         sort_field=self.field,
                         page_size=self.page_size,
                         base_query=self.base_query,
                         low=low,
-                        high=a,
-                        low_inclusive=inclusive,
+                        low_inclusive=upto == BEFORE,
+                        after=after if upto == AFTER_ID else None,
+                        # Up to a span that starts inside a value: below that value.
+                        high=lo[0],
+                        high_inclusive=lo[1] != BEFORE,
                         totals=self.include_totals,
                         stats=self.stats,
                     )
                 )
-            low, inclusive = b, False
+            cut = hi
         return windows
 
     def pages(self) -> t.Iterator[tuple[list[User], str | None]]:
@@ -219,7 +297,7 @@ class KeysetScan:
                     page, total = future.result()
                     first_answer = not window.started
                     users = window.take(request, page, total)
-                    if first_answer:
+                    if first_answer or request.totals:
                         self._counted(window, total if request.totals else None)
                     yield users, self.floor()
         finally:

@@ -13,9 +13,15 @@ from tap_auth0.streams.users import UsersStream, drop_idp_tokens
 
 
 class UserDetailStream(Auth0Stream):
-    """Get a User for every listed user: a child of `users` in the shared fan-out."""
+    """Get a User for every listed user: a child of `users` in the shared fan-out.
+
+    Opt-in: a request per user (hours on a large tenant) for the same object `users` lists.
+    What it adds is a read that is never index-lagged: Get a User reads the user store,
+    while List Users searches an eventually consistent index.
+    """
 
     name = "user_detail"
+    selected_by_default = False
     path = "/users/{user_id}"
     primary_keys = ("user_id",)
     replication_key = None
@@ -54,9 +60,13 @@ class UserDetailStream(Auth0Stream):
 
 
 class UserDetailByIdStream(UserDetailStream):
-    """`user_detail` when `user_ids` is set: standalone, fetched by ID, no listing."""
+    """`user_detail` when `user_ids` is set: standalone, fetched by ID, no listing.
+
+    Selected by default: `user_ids` is itself the request for these users.
+    """
 
     parent = None
+    selected_by_default = True
 
     def records(self, context: t.Mapping[str, t.Any] | None) -> t.Iterable[dict[str, t.Any]]:
         """Exactly the `user_ids`, several at a time, in the order given."""

@@ -8,20 +8,28 @@ import typing as t
 from datetime import datetime, timedelta, timezone
 
 from tap_auth0.errors import Auth0APIError, ConfigError
+from tap_auth0.progress import Progress
 from tap_auth0.schemas import load_schema
 from tap_auth0.streams.base import Auth0Stream
 from tap_auth0.streams.export import ExportJob
+from tap_auth0.streams.keyset import AFTER_ID, BEFORE, WHOLE
 from tap_auth0.streams.query import combine, connection_clause, iso_ms, projection
-from tap_auth0.streams.scan import KeysetScan
+from tap_auth0.streams.scan import KeysetScan, Listed
 from tap_auth0.values import parse_datetime
 
 # Fields the tap itself needs, whatever projection the user asked for.
 USERS_REQUIRED_FIELDS = ("user_id", "updated_at", "created_at")
-PROGRESS_EVERY_PAGES = 20
 IDP_TOKEN_KEYS = ("access_token", "refresh_token", "access_token_secret")
-# In the STATE beside the bookmark: ranges above it an interrupted run had read whole.
+# In the STATE beside the bookmark, what an interrupted run had read above it:
+# - `listed_above`: ranges (low, high] read whole ([v, v]: every user at v, a tie group the
+#   floor had just passed);
+# - `window_positions`: [low, position(, user_id)] for each window it was still reading:
+#   (low, position) read, and at `position` the users up to `user_id` (a tie group read by
+#   user_id). A resumed run continues each window from its position.
+# A STATE without `window_positions` (written before they were kept) resumes as it did.
 LISTED_ABOVE = "listed_above"
-Floor = tuple[int, str, list[tuple[str, str]]]
+WINDOW_POSITIONS = "window_positions"
+Floor = tuple[int, str, list[Listed]]
 
 
 def drop_idp_tokens(record: dict[str, t.Any]) -> dict[str, t.Any]:
@@ -71,6 +79,7 @@ class UsersStream(Auth0Stream):
             self.replication_key = "updated_at"
         self.window_end: str | None = None
         self._export_version: int | None = None
+        self._export_rows = 0
         self._full_pass = False
         # (records handed on, floor, ranges read above it): the bookmark may move to
         # `floor` once that many records have passed through the SDK.
@@ -175,17 +184,16 @@ class UsersStream(Auth0Stream):
             if scan.skip
             else "",
         )
-        pages_logged = 0
         handed = 0
         floors = self._floors
+        progress = Progress(self.logger, "users", "users", total=lambda: scan.stats.total)
+        self._scan_total = lambda: scan.stats.total
         for users, floor in scan.pages():
             yield from users
             handed += len(users)
             if floor is not None:
                 floors.append((handed, floor, scan.done_above()))
-            if scan.stats.requests - pages_logged >= PROGRESS_EVERY_PAGES:
-                pages_logged = scan.stats.requests
-                self._log_progress(scan)
+            progress.update(handed)
         self._log_progress(scan, final=True)
         self.window_end = end
 
@@ -208,21 +216,28 @@ class UsersStream(Auth0Stream):
                     mark = floors.popleft()
                 self._advance_bookmark(None, mark[1], listed_above=mark[2])
 
-    def listed_above(self, context: t.Mapping[str, t.Any] | None) -> list[tuple[str, str]]:
-        """Ranges above the bookmark an interrupted run had read whole (from the STATE)."""
+    def listed_above(self, context: t.Mapping[str, t.Any] | None) -> list[Listed]:
+        """What an interrupted run had read above the bookmark (from the STATE)."""
         if not self.replication_key:
             return []
-        ranges = self.get_context_state(context).get(LISTED_ABOVE) or []
-        return [
-            (str(r[0]), str(r[1])) for r in ranges if isinstance(r, list | tuple) and len(r) == 2
+        state = self.get_context_state(context)
+        pieces = [
+            Listed(str(r[0]), str(r[1]))
+            for r in state.get(LISTED_ABOVE) or []
+            if isinstance(r, list | tuple) and len(r) == 2 and str(r[0]) <= str(r[1])
         ]
+        for r in state.get(WINDOW_POSITIONS) or []:
+            if isinstance(r, list | tuple) and len(r) in (2, 3) and all(r):
+                upto = AFTER_ID if len(r) == 3 else BEFORE
+                pieces.append(Listed(str(r[0]), str(r[1]), upto, str(r[2]) if r[2:] else ""))
+        return pieces
 
     def _advance_bookmark(
         self,
         context: t.Mapping[str, t.Any] | None,
         value: str,
         *,
-        listed_above: list[tuple[str, str]] | None = None,
+        listed_above: list[Listed] | None = None,
     ) -> None:
         """Only forward: an incremental run re-reads the look-back below the bookmark.
         After a complete scan the value is the run's `end`: every searchable change up
@@ -235,10 +250,18 @@ class UsersStream(Auth0Stream):
         if current is None or str(current) <= value:
             state["replication_key"] = self.replication_key
             state["replication_key_value"] = value
-            if listed_above:
-                state[LISTED_ABOVE] = [list(r) for r in listed_above]
-            else:
-                state.pop(LISTED_ABOVE, None)
+            pieces = listed_above or []
+            whole = [[p.low, p.high] for p in pieces if p.upto == WHOLE]
+            partly = [
+                [p.low, p.high, p.after] if p.upto == AFTER_ID else [p.low, p.high]
+                for p in pieces
+                if p.upto != WHOLE
+            ]
+            for key, entries in ((LISTED_ABOVE, whole), (WINDOW_POSITIONS, partly)):
+                if entries:
+                    state[key] = entries
+                else:
+                    state.pop(key, None)
             self.state_manager.is_flushed = False
 
     def _log_progress(self, scan: KeysetScan, *, final: bool = False) -> None:
@@ -246,7 +269,7 @@ class UsersStream(Auth0Stream):
         of = f" of {st.total:,}" if st.total is not None else ""
         self.logger.info(
             "%s %s%s users in %d requests (%d for tie groups, %d window(s))",
-            "Listed" if final else "Progress:",
+            "Listed" if final else "Listing:",
             f"{st.emitted:,}",
             of,
             st.requests,
@@ -292,7 +315,12 @@ class UsersStream(Auth0Stream):
             timeout_seconds=s.export_timeout_seconds,
             connection=s.connection,
         )
-        yield from job.records()
+        progress = Progress(self.logger, "users export", "users", total=self.expected_total)
+        for record in job.records():
+            progress.advance()
+            yield record
+        progress.finish()
+        self._export_rows = job.lines
         self.logger.info(
             "Exported %s users in %d API requests and %d download(s)",
             f"{job.lines:,}",
@@ -337,10 +365,10 @@ class UsersStream(Auth0Stream):
         version = self._export_version
         if version is not None and self.window_end:
             if self.selected:
-                self.write_activate_version(version)
+                self.activate_table(version, self._export_rows)
             detail = self.detail_stream
             if detail is not None:
-                detail.write_activate_version(version)
+                detail.activate_table(version, detail.table_rows)
 
     @property
     def children_complete(self) -> bool:
@@ -354,6 +382,13 @@ class UsersStream(Auth0Stream):
         # while the next listing request is on its way.
         s = self.settings
         return max(4 * s.max_concurrency, s.page_size + s.max_concurrency)
+
+    _scan_total: t.Callable[[], int | None] | None = None
+
+    def expected_total(self) -> int | None:
+        """Users this run lists, once its windows counted them; else the tenant's count."""
+        total = self._scan_total() if self._scan_total else None
+        return total if total is not None else super().expected_total()
 
     @property
     def detail_stream(self) -> Auth0Stream | None:

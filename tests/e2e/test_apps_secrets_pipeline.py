@@ -61,7 +61,7 @@ CLIENT_SECRET_FIELDS = (
     "client_authentication_methods",
     "addons",
 )
-# Log-stream sink keys that say where logs go (README "No secret lands"); all others are
+# Log-stream sink keys that say where logs go (docs/streams.md "No secret lands"); all others are
 # credentials and must not land.
 SINK_NON_SECRET = frozenset(
     {

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.meltano import MeltanoRunner
+from tests.support.meltano import MeltanoRunner, project_select
 from tests.support.postgres import sqlalchemy_url
 from tests.support.warehouse import query
 
@@ -23,6 +23,7 @@ def test_export_deletes_reach_postgres(
     meltano.env["TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA"] = pg_schema
     meltano.env["TARGET_POSTGRES_HARD_DELETE"] = "true" if hard_delete else "false"
     meltano.env["TAP_AUTH0_USERS_EXTRACTION"] = "export"
+    meltano.env["TAP_AUTH0__SELECT"] = project_select("user_detail")
     sandbox.configure(export_seconds=0.5)
     users_sql = f'SELECT * FROM "{pg_schema}".users'
     detail_sql = f'SELECT * FROM "{pg_schema}".user_detail'

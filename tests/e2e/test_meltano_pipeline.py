@@ -16,7 +16,13 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from tests.support.meltano import LOOKBACK_SECONDS, USERS, MeltanoRunner, need_meltano
+from tests.support.meltano import (
+    LOOKBACK_SECONDS,
+    USERS,
+    MeltanoRunner,
+    need_meltano,
+    project_select,
+)
 from tests.support.paths import ROOT
 from tests.support.postgres import sqlalchemy_url
 from tests.support.warehouse import assert_matches_truth, js, query, ts
@@ -60,18 +66,23 @@ def bookmark(meltano: MeltanoRunner, loader: str) -> Any:
 
 
 def full_then_incremental(
-    sandbox: Any, meltano: MeltanoRunner, loader: str, kind: str, target: str, schema: str
+    sandbox: Any,
+    meltano: MeltanoRunner,
+    loader: str,
+    kind: str,
+    target: str,
+    schema: str,
+    tables: tuple[str, ...] = ("users",),
 ) -> None:
-    users_sql = f'SELECT * FROM "{schema}".users'
-    detail_sql = f'SELECT * FROM "{schema}".user_detail'
+    sql = [f'SELECT * FROM "{schema}".{table}' for table in tables]
 
     # run 1: everything
     meltano("run", "tap-auth0", loader)
     truth = sandbox.truth()
     assert len(truth) == USERS
-    users1, detail1 = query(kind, target, users_sql, detail_sql)
-    assert_matches_truth(users1, truth, f"{schema}.users")
-    assert_matches_truth(detail1, truth, f"{schema}.user_detail")
+    first = query(kind, target, *sql)
+    for table, rows in zip(tables, first, strict=True):
+        assert_matches_truth(rows, truth, f"{schema}.{table}")
     bookmark1 = bookmark(meltano, loader)
     assert bookmark1 >= max(ts(u["updated_at"]) for u in truth), "bookmark behind the data"
 
@@ -80,10 +91,9 @@ def full_then_incremental(
     meltano("run", "tap-auth0", loader)
     truth = sandbox.truth()
     assert len(truth) == USERS + 2
-    users2, detail2 = query(kind, target, users_sql, detail_sql)
-    assert_matches_truth(users2, truth, f"{schema}.users")
-    assert_matches_truth(detail2, truth, f"{schema}.user_detail")
-    for table, before, after in (("users", users1, users2), ("user_detail", detail1, detail2)):
+    second = query(kind, target, *sql)
+    for table, before, after in zip(tables, first, second, strict=True):
+        assert_matches_truth(after, truth, f"{schema}.{table}")
         got = rewritten(before, after)
         assert got == expected, (
             f"{schema}.{table}: run 2 wrote {len(got)} users, expected the {len(changed)} "
@@ -94,6 +104,7 @@ def full_then_incremental(
 
 
 def test_duckdb_full_then_incremental(sandbox: Any, meltano: MeltanoRunner) -> None:
+    """The README's pipeline with the project's settings (no `user_detail`)."""
     full_then_incremental(
         sandbox, meltano, "target-duckdb", "duckdb", meltano.env["TAP_AUTH0_DUCKDB_PATH"], "auth0"
     )
@@ -104,18 +115,24 @@ def test_postgres_full_then_incremental(
 ) -> None:
     meltano.env["TAP_AUTH0_PG_URI"] = sqlalchemy_url(pg_uri)
     meltano.env["TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA"] = pg_schema
-    full_then_incremental(sandbox, meltano, "target-postgres", "postgres", pg_uri, pg_schema)
+    # The project's selection plus the opt-in `user_detail`, incremental like `users`.
+    meltano.env["TAP_AUTH0__SELECT"] = project_select("user_detail")
+    full_then_incremental(
+        sandbox, meltano, "target-postgres", "postgres", pg_uri, pg_schema,
+        tables=("users", "user_detail"),
+    )  # fmt: skip
 
 
 def test_jsonl_full(sandbox: Any, meltano: MeltanoRunner) -> None:
     meltano("run", "tap-auth0", "target-jsonl")
     out = Path(meltano.env["TAP_AUTH0_JSONL_DIR"])
     truth_ids = {u["user_id"] for u in sandbox.truth()}
-    for stream in ("users", "user_detail"):
-        lines = (out / f"{stream}.jsonl").read_text().splitlines()
-        ids = [js(line)["user_id"] for line in lines]
-        assert len(ids) == len(truth_ids), f"{stream}.jsonl: {len(ids)} lines"
-        assert set(ids) == truth_ids
+    ids = [js(line)["user_id"] for line in (out / "users.jsonl").read_text().splitlines()]
+    assert len(ids) == len(truth_ids), f"users.jsonl: {len(ids)} lines"
+    assert set(ids) == truth_ids
+    # `user_detail` is opt-in (a Get a User per user): the project's run makes none.
+    assert not (out / "user_detail.jsonl").exists()
+    assert not [e for e in sandbox.stats()["by_endpoint"] if e.endswith("/users/{id}")]
 
 
 def test_meltano_config_test(sandbox: Any, meltano: MeltanoRunner) -> None:

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 from auth0_sandbox import Sandbox, SandboxConfig
+from auth0_sandbox.auth import READ_SCOPES
 
 from tests.support.cli import (
     RUN_TIMEOUT,
@@ -31,9 +32,10 @@ from tests.support.cli import (
     stderr_lines,
 )
 from tests.support.figures import report
-from tests.support.messages import record_ids
+from tests.support.messages import parse, record_ids
 from tests.support.sandbox import intercept
 from tests.support.stub_http import JSON, RATE, Reply, Seen, StubServer, free_port
+from tests.support.tap import catalog_adding, catalog_selecting
 
 USERS = 1500
 TOKEN = "static-token-for-bad-input"
@@ -115,6 +117,18 @@ QUERY_REJECTED = (
 
 ROWS: list[Bad] = [
     # -- configuration (exit 2) -------------------------------------------------------------
+    Bad(
+        "domain-misspelled",
+        lambda e: {"domian": e.base, "access_token": TOKEN},
+        E + "Setting 'domain' is required (did you mean 'domian'?)",
+        2,
+    ),
+    Bad(
+        "client-secret-misspelled",
+        lambda e: {"domain": e.base, "client_id": CLIENT_ID, "client_secert": CLIENT_SECRET},
+        E + "Setting 'client_secret' is required (did you mean 'client_secert'?)",
+        2,
+    ),
     Bad(
         "domain-missing",
         lambda e: {"access_token": TOKEN},
@@ -350,13 +364,23 @@ ROWS: list[Bad] = [
         3,
     ),
     Bad(
+        # An opaque token: its scopes are learnt from Auth0's 403 (a JWT's are read first;
+        # tests/integration/test_run_plan.py).
         "insufficient-scope",
-        lambda e: e.cc(),
+        lambda e: e.static(),
         E + "Auth0 refused the request (403 insufficient_scope: Insufficient scope, expected "
         "any of: read:users,read:current_user,read:user_idp_tokens); grant the application "
         "the read:users scope on the Management API",
         3,
-        fresh=lambda sb: sb.configure(scopes="openid"),
+        fresh=lambda sb: sb.configure(static_scopes="openid"),
+    ),
+    Bad(
+        "insufficient-scope-in-the-token",
+        lambda e: e.cc(),
+        E + "The token cannot read 1 selected stream(s): logs (needs read:logs). Grant "
+        "read:logs to the application on the Management API, or deselect the stream(s)",
+        3,
+        fresh=lambda sb: sb.configure(scopes=" ".join(s for s in READ_SCOPES if s != "read:logs")),
     ),
     Bad(
         "expired-static-token",
@@ -387,15 +411,16 @@ ROWS: list[Bad] = [
     Bad(
         "proxy-502-html-persistent",
         lambda e: e.static(max_retries=1),
-        E + "GET /api/v2/users: Auth0 answered 502 (<html><head><title>502 Bad Gateway</title>"
-        "</head></html>) 2 times; giving up (setting 'max_retries' is 1)",
+        E + "GET /api/v2/users: Auth0 answered 502 (an HTML page '502 Bad Gateway', not "
+        "Auth0's JSON: a proxy in between?) 2 times; giving up (setting 'max_retries' is 1)",
         4,
         stub=html(502, "<html><head><title>502 Bad Gateway</title></head></html>"),
     ),
     Bad(
         "malformed-json",
-        lambda e: e.static(),
-        E + "GET /api/v2/users: {host} sent malformed JSON (26 bytes)",
+        lambda e: e.static(max_retries=1),
+        E + "GET /api/v2/users: {host} sent malformed JSON (26 bytes) 2 times; giving up "
+        "(setting 'max_retries' is 1)",
         4,
         stub=lambda s: Reply(200, b'{"users": [{"user_id": "a"', {**JSON, **RATE}),
     ),
@@ -523,6 +548,7 @@ ROWS: list[Bad] = [
     ),
 ]
 CREDS = {"access_token": TOKEN, "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET}
+UNKNOWN = "is not a tap-auth0 setting and is ignored"
 
 
 @dataclass
@@ -585,6 +611,33 @@ def test_bad_input_is_answered_in_one_clear_line(row: Bad, outcomes: dict[str, O
     assert (out.code, line) == (row.code, row.expect), out.stderr[-2000:]
 
 
+def test_a_misspelled_setting_is_named_once_and_the_sdks_own_are_known() -> None:
+    """`start_data` used to run a full extraction without a word: now one WARNING names it
+    and the setting meant. The SDK's settings (stream maps, flattening, batch, faker) and
+    `_`-prefixed extras are not strangers."""
+    with Sandbox(SandboxConfig(users=40, seed=8, **CREDS)) as sb:
+        config = {
+            "domain": sb.base_url,
+            "access_token": TOKEN,
+            "start_data": "2024-01-01T00:00:00Z",
+            "stream_maps": {"users": {"picture": None}},
+            "stream_map_config": {},
+            "flattening_enabled": False,
+            "flattening_max_depth": 1,
+            "batch_config": None,
+            "faker_config": {"seed": 1},
+            "_comment": "left alone",
+        }
+        proc = run_cli(config, catalog=catalog_selecting(config, {"users"}), timeout=RUN_TIMEOUT)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    warned = [line for line in proc.stderr.splitlines() if UNKNOWN in line]
+    assert [x for x in stderr_lines("\n".join(warned))] == [
+        f"Setting 'start_data' {UNKNOWN} (did you mean 'start_date'?)"
+    ]
+    assert " | WARNING " in warned[0]
+    assert len(record_ids(parse(proc.stdout), "users")) == 40  # the run itself goes on
+
+
 def test_the_table_is_broad() -> None:
     codes = Counter(r.code for r in ROWS)
     report(
@@ -624,14 +677,18 @@ MID_RUN = [
         "html-error-page",
         listing_only(Reply(200, "<html>Maintenance</html>", {"Content-Type": "text/html"})),
         E + "GET /api/v2/users: expected JSON from {host} but got text/html (200): "
-        "'<html>Maintenance</html>'; check 'domain' points at the tenant",
+        "'<html>Maintenance</html>' 2 times; giving up (setting 'max_retries' is 1); check "
+        "'domain' points at the tenant",
         4,
+        {"max_retries": 1},
     ),
     MidRun(
         "malformed-json",
         listing_only(Reply(200, b'{"users": [', {**JSON, **RATE})),
-        E + "GET /api/v2/users: {host} sent malformed JSON (11 bytes)",
+        E + "GET /api/v2/users: {host} sent malformed JSON (11 bytes) 2 times; giving up "
+        "(setting 'max_retries' is 1)",
         4,
+        {"max_retries": 1},
     ),
     MidRun(
         "api-gone-404",
@@ -695,7 +752,12 @@ def test_failure_mid_run_keeps_what_was_extracted(mid_sb: Sandbox, case: MidRun)
         return p.states >= 1 and p.counts["users"] >= 1050
 
     try:
-        failed = run_streamed(config, trigger=after_state, action=strike)
+        failed = run_streamed(
+            config,
+            catalog=catalog_adding(config, {"user_detail"}),
+            trigger=after_state,
+            action=strike,
+        )
     finally:
         for fn in undo:
             fn()
@@ -707,7 +769,7 @@ def test_failure_mid_run_keeps_what_was_extracted(mid_sb: Sandbox, case: MidRun)
     assert state and state["bookmarks"]["users"].get("replication_key_value")
     if case.expire_tokens:  # the static token is dead: resume with client credentials
         config = {"domain": sb.base_url, "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET}
-    resumed = run_streamed(config, state=state)
+    resumed = run_streamed(config, state=state, catalog=catalog_adding(config, {"user_detail"}))
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     truth = {u["user_id"] for u in sb.truth()}
     for stream in ("users", "user_detail"):

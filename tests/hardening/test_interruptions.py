@@ -27,6 +27,7 @@ from auth0_sandbox import Sandbox, SandboxConfig
 from tests.support.cli import Attempt, Progress, Trigger, last_stderr_line, run_streamed
 from tests.support.figures import report
 from tests.support.messages import record_ids
+from tests.support.tap import catalog_adding, catalog_selecting
 
 STREAMS = ("users", "user_detail")
 USERS = 1200  # the tap emits a STATE every 1000 users
@@ -228,6 +229,7 @@ def run_with_kills(
         attempt = run_streamed(
             cfg,
             state=state,
+            catalog=catalog_adding(cfg, {"user_detail"}),
             trigger=None if last else triggers[i],
             sig=sig,
             external=external,
@@ -296,7 +298,9 @@ def _bookmark(attempt: Attempt) -> str:
     users = (state or {}).get("bookmarks", {}).get("users", {})
     value = users.get("replication_key_value")
     above = users.get("listed_above") or []
+    positions = users.get("window_positions") or []
     skip = f" skipping {len(above)} range(s) read" if above else ""
+    skip += f", {len(positions)} window(s) continued" if positions else ""
     return f"{value}{skip}" if value else "the start"
 
 
@@ -493,6 +497,42 @@ def test_sigkill_during_an_export_download_then_resume(box: Sandbox, where: str)
         f"SIGKILL export download ({where}): {describe(attempts)}; nothing lost (re-read "
         f"{reread['users']} users; {time.monotonic() - started:.1f}s)"
     )
+
+
+RESUME_USERS, RESUME_WINDOWS, PAGE = 6000, 4, 100
+
+
+@pytest.mark.parametrize(
+    ("sig", "at"), [(signal.SIGKILL, 3050), (signal.SIGTERM, 4050)], ids=["SIGKILL", "SIGTERM"]
+)
+def test_a_resumed_windowed_run_reads_again_at_most_a_page_per_window(sig: int, at: int) -> None:
+    """Windows caught mid-way by the interruption continue from their positions in the
+    STATE: the resumed run lists again at most about a page per window (the boundary users
+    at each position, and the page the STATE was written in), not each window from its
+    start (on main: about 1,000 of the 3,000 or 4,000 written were listed again)."""
+    started = time.monotonic()
+    cfg_sb = SandboxConfig(
+        users=RESUME_USERS, seed=SEED, client_id=CLIENT_ID, client_secret=CLIENT_SECRET
+    )
+    with Sandbox(cfg_sb) as sb:
+        cfg = config(sb, {"users_list_windows": RESUME_WINDOWS, "users_list_min_window": 2 * PAGE})
+        catalog = catalog_selecting(cfg, {"users"})
+        killed = run_streamed(cfg, catalog=catalog, trigger=users_at_least(at), sig=sig)
+        assert killed.fired and killed.last_state is not None
+        resumed = run_streamed(cfg, catalog=catalog, state=killed.last_state)
+        assert resumed.returncode == 0, resumed.stderr[-2000:]
+        truth = {u["user_id"] for u in sb.truth()}
+    committed = record_ids(killed.committed(), "users")
+    again = [m["record"]["user_id"] for m in resumed.msgs if m["type"] == "RECORD"]
+    assert committed | set(again) == truth, "a user lost by the resume"
+    duplicates = len(set(again) & committed)
+    report(
+        f"{signal.Signals(sig).name} a {RESUME_WINDOWS}-window listing of {RESUME_USERS:,} "
+        f"users at {len(committed):,} written: the resumed run listed {len(again):,}, "
+        f"{duplicates} of them again ({time.monotonic() - started:.1f}s)"
+    )
+    assert duplicates <= RESUME_WINDOWS * PAGE + PAGE
+    assert len(again) <= len(truth - committed) + RESUME_WINDOWS * PAGE + PAGE
 
 
 def test_sigkill_during_an_incremental_run(box: Sandbox, listing) -> None:

@@ -17,6 +17,7 @@ from tests.support.cli import RUN_TIMEOUT, Progress, last_stderr_line, run_cli, 
 from tests.support.figures import report
 from tests.support.messages import parse
 from tests.support.stub_http import JSON, Reply, Seen, StubServer
+from tests.support.tap import catalog_adding
 
 CLIENT_ID = "secrets-client-id"
 CLIENT_SECRET = "cs-7f3a9c1e5b2d4086-not-for-logs"
@@ -77,7 +78,12 @@ def test_no_token_or_secret_in_output_at_debug(env: dict[str, str], mode: str) -
                 sb.expire_tokens()
             return False
 
-        attempt = run_streamed(config, trigger=expire_midway, env=env)
+        attempt = run_streamed(
+            config,
+            catalog=catalog_adding(config, {"user_detail"}),
+            trigger=expire_midway,
+            env=env,
+        )
         assert attempt.returncode == 0, attempt.stderr[-3000:]
         out = json.dumps(attempt.msgs)
         assert " | DEBUG " in attempt.stderr, "DEBUG logging is not on"
@@ -210,7 +216,7 @@ def test_idp_tokens_dropped_unless_asked(
         config["include_idp_tokens"] = True
     if direct:
         config["user_ids"] = ids
-    proc = run_cli(config, timeout=RUN_TIMEOUT)
+    proc = run_cli(config, catalog=catalog_adding(config, {"user_detail"}), timeout=RUN_TIMEOUT)
     assert proc.returncode == 0, proc.stderr[-2000:]
     msgs = parse(proc.stdout)
     streams = ("user_detail",) if direct else ("users", "user_detail")
@@ -296,7 +302,7 @@ def test_export_download_never_carries_the_authorization_header() -> None:
             "client_secret": CLIENT_SECRET,
             "users_extraction": "export",
         }
-        proc = run_cli(config, timeout=RUN_TIMEOUT)
+        proc = run_cli(config, catalog=catalog_adding(config, {"user_detail"}), timeout=RUN_TIMEOUT)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert len(downloads) == 1
     assert "authorization" not in downloads[0], "the API token went to the download URL"

@@ -14,7 +14,7 @@ from auth0_sandbox import Sandbox, SandboxConfig
 
 from tests.support.cli import run_cli
 from tests.support.messages import last_state, records
-from tests.support.tap import catalog_selecting, run_inprocess
+from tests.support.tap import catalog_adding, catalog_selecting, run_inprocess
 
 CREDS = {"access_token": "T", "client_id": "ID", "client_secret": "S"}
 # The listing tests run as one keyset chain, and as concurrent windows split down to 100
@@ -89,7 +89,7 @@ def test_every_user_past_the_cap_and_across_a_1500_tie(big, listing, caplog):
 
 
 def test_users_and_details_via_cli_with_client_credentials(big):
-    proc = run_cli(cc(big))
+    proc = run_cli(cc(big), catalog=catalog_adding(cc(big), {"user_detail"}))
     assert proc.returncode == 0, proc.stderr[-2000:]
     msgs = [json.loads(line) for line in proc.stdout.splitlines()]
     users = {r["user_id"] for r in records(msgs, "users")}

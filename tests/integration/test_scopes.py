@@ -1,5 +1,6 @@
-"""Scopes over real HTTP: `--test` lists them per stream; a run skips what the token cannot
-read, once each, and finishes everything else."""
+"""Scopes over real HTTP: `--test` lists them per stream and fails naming the missing ones;
+a run whose token says its scopes fails before any record; a run whose token does not (an
+opaque token) skips what it turns out it cannot read, once each, and finishes the rest."""
 
 from __future__ import annotations
 
@@ -17,7 +18,15 @@ SKIPPED = ("organization_member_roles", "organization_connections", "organizatio
 @pytest.fixture(scope="module")
 def sb():
     with Sandbox(
-        SandboxConfig(users=120, seed=21, client_id="ID", client_secret="S", scopes=GRANTED)
+        SandboxConfig(
+            users=120,
+            seed=21,
+            client_id="ID",
+            client_secret="S",
+            scopes=GRANTED,
+            access_token="T",
+            static_scopes=GRANTED,
+        )
     ) as box:
         yield box
 
@@ -26,19 +35,24 @@ def config(sb: Sandbox) -> dict:
     return {"domain": sb.base_url, "client_id": "ID", "client_secret": "S"}
 
 
-def test_connection_test_lists_each_selected_stream_against_the_token_scopes(sb):
+def test_connection_test_lists_each_selected_stream_and_fails_naming_the_missing_scopes(sb):
     proc = run_cli(config(sb), "--test")
-    assert proc.returncode == 0, proc.stderr[-800:]
+    assert proc.returncode == 3, proc.stderr[-800:]
     lines = stderr_lines(proc.stderr)
-    assert "  roles: ok (read:roles)" in lines
-    assert "  organization_members: ok (read:organization_members)" in lines
+    assert any(line.startswith("  roles: scope ok (read:roles);") for line in lines)
+    assert any(
+        line.startswith("  organization_members: scope ok (read:organization_members);")
+        for line in lines
+    )
     for name in SKIPPED:
-        assert any(line.startswith(f"  {name}: MISSING read:") for line in lines), name
-    assert lines[-1].startswith("Connection test passed")
+        assert any(line.startswith(f"  {name}: scope MISSING read:") for line in lines), name
+        assert f"{name} (needs read:" in lines[-1], name
+    assert lines[-1].startswith("tap-auth0: error: The token cannot read")
 
 
 def test_a_run_skips_refused_streams_once_each_and_finishes_the_rest(sb):
-    proc = run_cli(config(sb))
+    """An opaque token's scopes are learnt stream by stream (403 insufficient_scope)."""
+    proc = run_cli({"domain": sb.base_url, "access_token": "T"})
     assert proc.returncode == 0, proc.stderr[-800:]
     messages = parse(proc.stdout)
     truth = sb.tenant_truth()

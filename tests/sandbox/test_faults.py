@@ -128,3 +128,57 @@ def test_update_sets_ms_updated_at_and_merges_metadata(sb: Sandbox) -> None:
     assert len(out["updated_at"]) == 24 and out["updated_at"].endswith("Z")
     out = sb.update_user(u["user_id"], user_metadata={"extra": None}, given_name=None)
     assert "extra" not in out["user_metadata"] and "given_name" not in out
+
+
+def test_proxy_html_pages(sb: Sandbox) -> None:
+    sb.reset_stats()
+    sb.configure(fault_html_rate=1.0)
+    with _session() as s:
+        got = [s.get(f"{sb.base_url}/api/v2/users", params={"per_page": 1}) for _ in range(8)]
+    assert {r.status_code for r in got} == {502, 504}
+    for r in got:
+        assert r.headers["Content-Type"] == "text/html"
+        assert f"<title>{r.status_code} " in r.text and "nginx" in r.text
+        assert "x-ratelimit-limit" not in r.headers  # the proxy answered, not Auth0
+    assert sb.stats()["faults_injected"] == 8
+
+
+def test_non_json_200(sb: Sandbox) -> None:
+    sb.configure(fault_non_json_rate=1.0)
+    with _session() as s:
+        r = s.get(f"{sb.base_url}/api/v2/users", params={"per_page": 1})
+    assert r.status_code == 200 and r.headers["Content-Type"].startswith("text/html")
+    with pytest.raises(ValueError):
+        r.json()
+
+
+def test_truncated_answer(sb: Sandbox) -> None:
+    sb.configure(fault_truncate_rate=1.0)
+    with _session() as s, pytest.raises(requests.exceptions.ChunkedEncodingError):
+        s.get(f"{sb.base_url}/api/v2/users", params={"per_page": 5})
+    sb.configure(fault_truncate_rate=0.0)
+    with _session() as s:  # the server keeps serving
+        assert len(s.get(f"{sb.base_url}/api/v2/users", params={"per_page": 5}).json()) == 5
+    assert sb.stats()["by_status"]["truncate"] >= 1
+
+
+def test_stalled_answer(sb: Sandbox) -> None:
+    """Headers and half the body arrive, then nothing: a client's read timeout fires
+    mid-body (requests raises a ConnectionError around urllib3's ReadTimeoutError)."""
+    sb.configure(fault_stall_rate=1.0, fault_stall_seconds=2.0)
+    with _session() as s, pytest.raises(requests.exceptions.ConnectionError, match="timed out"):
+        s.get(f"{sb.base_url}/api/v2/users", params={"per_page": 5}, timeout=0.5)
+    assert sb.stats()["by_status"]["stall"] == 1
+
+
+def test_fault_kinds_share_one_seeded_draw(fresh: Fresh) -> None:
+    knobs = {"fault_5xx_rate": 0.2, "fault_html_rate": 0.2, "fault_non_json_rate": 0.2}
+    seqs = []
+    for _ in range(2):
+        with fresh(seed=4, **knobs) as sb, _session() as s:
+            url = f"{sb.base_url}/api/v2/users"
+            got = [s.get(url, params={"per_page": 1}) for _ in range(30)]
+            seqs.append([(r.status_code, r.headers["Content-Type"][:9]) for r in got])
+    assert seqs[0] == seqs[1]
+    assert {ctype for _, ctype in seqs[0]} == {"applicati", "text/html"}
+    assert 200 in {code for code, _ in seqs[0]}

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+import yaml
 from auth0_sandbox import Sandbox, SandboxConfig
 
 from tests.support.paths import ROOT
@@ -48,6 +49,16 @@ def need_meltano() -> None:
         if os.environ.get("CI"):
             pytest.fail(msg)
         pytest.skip(msg)
+
+
+def project_select(*opt_in: str) -> str:
+    """meltano.yml's `select` for tap-auth0 with the opt-in streams `opt_in` selected too, as
+    a TAP_AUTH0__SELECT value: the project's run plus what a test reads beside it."""
+    project = yaml.safe_load((ROOT / "meltano.yml").read_text())
+    (tap,) = (p for p in project["plugins"]["extractors"] if p["name"] == "tap-auth0")
+    dropped = {f"!{name}.*" for name in opt_in}
+    assert dropped <= set(tap["select"]), f"{opt_in} not left out by meltano.yml"
+    return json.dumps([s for s in tap["select"] if s not in dropped])
 
 
 @contextmanager
@@ -96,7 +107,6 @@ class MeltanoRunner:
                 "TAP_AUTH0_CLIENT_SECRET": CLIENT_SECRET,
                 "TAP_AUTH0_DUCKDB_PATH": str(workdir / "e2e.duckdb"),
                 "TAP_AUTH0_JSONL_DIR": str(workdir / "jsonl"),
-                "TARGET_DUCKDB_ADD_METADATA_COLUMNS": "true",
             }
         )
 

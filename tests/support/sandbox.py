@@ -82,9 +82,9 @@ def search(api: requests.Session, url: str, **params: t.Any) -> requests.Respons
 
 def intercept(sb: t.Any, fault: t.Callable[[Seen], Reply | None]) -> t.Callable[[], None]:
     """Let `fault` answer the sandbox's /api/v2 requests (None: the sandbox answers), for
-    failures the sandbox cannot produce (HTML, malformed JSON, 404...) in the middle of
-    a run. Patches the instance's `handle_api` (None from it = reset the connection);
-    returns the undo."""
+    answers its fault knobs (auth0_sandbox/faults.py) do not give (a 404, a chosen body,
+    one endpoint only) in the middle of a run. Patches the instance's `handle_api` (None
+    from it = reset the connection); returns the undo."""
     from urllib.parse import urlencode
 
     from auth0_sandbox.messages import Response

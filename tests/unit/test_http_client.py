@@ -9,7 +9,13 @@ import pytest
 import requests
 
 from tap_auth0.client import connect
-from tap_auth0.errors import Auth0APIError, AuthError, NetworkError, RetriesExhausted
+from tap_auth0.errors import (
+    Auth0APIError,
+    AuthError,
+    NetworkError,
+    RetriesExhausted,
+    TokenExpired,
+)
 from tap_auth0.settings import parse_settings
 
 API = "https://acme.us.auth0.com/api/v2"
@@ -131,17 +137,105 @@ def test_other_4xx_fail_in_one_line(requests_mock, status, body, exc, fragment):
     assert "\n" not in str(info.value)
 
 
-def test_html_error_page_and_malformed_json(requests_mock):
-    requests_mock.get(
-        f"{API}/users", text="<html>gateway</html>", headers={"Content-Type": "text/html"}
+@pytest.mark.parametrize(
+    ("body", "ctype", "fragment"),
+    [
+        ("<html>gateway</html>", "text/html", "expected JSON .* text/html"),
+        ('[{"user_id":', "application/json", r"malformed JSON \(12 bytes\)"),
+    ],
+)
+def test_a_body_that_is_not_json_is_retried_then_fails_in_one_line(
+    requests_mock, body, ctype, fragment
+):
+    requests_mock.get(f"{API}/roles", json=[], headers=rl_headers())
+    m = requests_mock.get(f"{API}/users", text=body, headers={"Content-Type": ctype})
+    sleeps: list[float] = []
+    http = make({"max_retries": 2}, sleeps=sleeps)
+    http.get_json("/roles")  # the host has answered with Auth0's JSON: this is mid-run
+    with pytest.raises(Auth0APIError, match=fragment) as info:
+        http.get_json("/users")
+    assert m.call_count == 3 and len(sleeps) == 2, "retried like a 503"
+    assert "3 times; giving up (setting 'max_retries' is 2)" in str(info.value)
+
+
+def test_a_web_page_before_any_json_is_the_wrong_domain_not_retried(requests_mock):
+    """A login page on a 200 as the very first answer: the domain is wrong, and retrying
+    it for a minute would only delay the one line that says so."""
+    m = requests_mock.get(
+        f"{API}/users", text="<html>Log in</html>", headers={"Content-Type": "text/html"}
     )
-    with pytest.raises(Auth0APIError, match="expected JSON .* text/html"):
-        make().get_json("/users")
+    sleeps: list[float] = []
+    with pytest.raises(Auth0APIError, match="check 'domain'") as info:
+        make(sleeps=sleeps).get_json("/users")
+    assert m.call_count == 1 and sleeps == []
+    assert "giving up" not in str(info.value)
+
+
+def test_a_cut_or_garbled_200_is_retried_until_a_whole_answer(requests_mock):
     requests_mock.get(
-        f"{API}/users", text='[{"user_id":', headers={"Content-Type": "application/json"}
+        f"{API}/users",
+        [
+            {"text": "<html>Maintenance</html>", "headers": {"Content-Type": "text/html"}},
+            {"text": '[{"user_id": "a"', "headers": rl_headers()},
+            {"exc": requests.exceptions.ChunkedEncodingError("IncompleteRead(9 bytes read)")},
+            {"json": [{"user_id": "a"}], "headers": rl_headers()},
+        ],
     )
-    with pytest.raises(Auth0APIError, match="malformed JSON"):
-        make().get_json("/users")
+    requests_mock.get(f"{API}/roles", json=[], headers=rl_headers())
+    sleeps: list[float] = []
+    http = make(sleeps=sleeps)
+    http.get_json("/roles")  # mid-run: the host has answered with JSON before
+    assert http.get_json("/users") == [{"user_id": "a"}]
+    assert len(sleeps) == 3 and http.retried == 3
+
+
+def test_proxy_html_error_page_is_named_not_dumped(requests_mock, caplog):
+    page = (
+        "<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad "
+        "Gateway</h1></center><hr><center>nginx</center></body></html>"
+    )
+    requests_mock.get(
+        f"{API}/users", status_code=502, text=page, headers={"Content-Type": "text/html"}
+    )
+    caplog.set_level(logging.INFO, logger="test")
+    with pytest.raises(RetriesExhausted) as info:
+        make({"max_retries": 1}, sleeps=[]).get_json("/users")
+    assert str(info.value) == (
+        "GET /api/v2/users: Auth0 answered 502 (an HTML page '502 Bad Gateway', not Auth0's "
+        "JSON: a proxy in between?) 2 times; giving up (setting 'max_retries' is 1)"
+    )
+    assert "<" not in caplog.text, "no HTML in the retry lines"
+
+
+def test_a_read_stalled_mid_body_is_retried_and_named(requests_mock):
+    from urllib3.exceptions import ReadTimeoutError
+
+    stalled = requests.exceptions.ConnectionError(
+        ReadTimeoutError(None, "/api/v2/users", "Read timed out.")
+    )
+    requests_mock.get(f"{API}/users", exc=stalled)
+    sleeps: list[float] = []
+    with pytest.raises(NetworkError) as info:
+        make({"max_retries": 2, "request_timeout": 7}, sleeps=sleeps).get_json("/users")
+    assert str(info.value) == (
+        "Cannot reach acme.us.auth0.com (GET /api/v2/users) after 3 attempts: timed out after "
+        "7s (setting 'request_timeout')"
+    )
+    assert len(sleeps) == 2
+
+
+def test_retry_lines_and_the_final_error_count_the_same_attempts(requests_mock, caplog):
+    """A connection that cannot be made gets 3 retries, not max_retries: the retry lines
+    say so ("retry 3/3"), and the error counts 4 attempts."""
+    requests_mock.get(
+        f"{API}/users",
+        exc=requests.exceptions.ConnectionError("NewConnectionError: Connection refused"),
+    )
+    caplog.set_level(logging.INFO, logger="test")
+    with pytest.raises(NetworkError, match="after 4 attempts"):
+        make({"max_retries": 8}, sleeps=[]).get_json("/users")
+    retries = [r.getMessage() for r in caplog.records if "; retry " in r.getMessage()]
+    assert [m.split("; retry ")[1].split(" in ")[0] for m in retries] == ["1/3", "2/3", "3/3"]
 
 
 def test_redirects_are_not_followed(requests_mock):
@@ -276,14 +370,19 @@ def test_token_endpoint_failures(requests_mock, status, body, fragment):
     assert "s3cret-value" not in str(info.value)
 
 
-def test_static_token_expiry_cannot_be_renewed(requests_mock):
-    requests_mock.get(
+def test_static_token_expiry_is_not_retried(requests_mock, caplog):
+    m = requests_mock.get(
         f"{API}/users",
         status_code=401,
         json={"message": "Expired token received for JSON Web Token validation"},
     )
-    with pytest.raises(AuthError, match="'access_token' has expired"):
-        make().get_json("/users")
+    caplog.set_level(logging.INFO, logger="test")
+    sleeps: list[float] = []
+    with pytest.raises(TokenExpired, match="'access_token' has expired") as info:
+        make(sleeps=sleeps).get_json("/users")
+    assert info.value.exit_code == 3
+    assert m.call_count == 1 and sleeps == []
+    assert "renewing" not in caplog.text, "a pasted token cannot be renewed"
 
 
 def test_redact_hides_secrets():

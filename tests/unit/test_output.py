@@ -103,3 +103,32 @@ def test_a_signal_during_a_write_acts_once_the_write_is_done(monkeypatch):
     assert out.buffer.getvalue().endswith(b"}}\nSTATE\n")
     handler()  # nothing being written: at once
     assert events[-1] == "STATE" and not output._Guard.busy
+
+
+def test_a_broken_pipe_stops_the_run_and_nothing_more_is_written(monkeypatch):
+    """The target closed stdout: TargetStopped (exit 141), and no later message (a STATE
+    from a finally block, the exit-time flush) tries to write again."""
+    from singer_sdk.singerlib.messages import StateMessage
+
+    from tap_auth0 import output
+    from tap_auth0.errors import TargetStopped
+
+    monkeypatch.setattr(output._Guard, "stopped", False)
+    attempts = []
+
+    class Closed(io.BytesIO):
+        def write(self, b):  # type: ignore[override]
+            attempts.append(bytes(b))
+            raise BrokenPipeError(32, "Broken pipe")
+
+    out = Capture()
+    out.buffer = Closed()
+    monkeypatch.setattr(sys, "stdout", out)
+    writer = BufferedMsgSpecWriter()
+    with pytest.raises(TargetStopped) as stopped:
+        writer.write_record("users", RECORD, None, None)
+    assert stopped.value.code == 141 and not output._Guard.busy
+    writer.write_message(StateMessage(value={"bookmarks": {}}))
+    writer.write_record("users", RECORD, None, None)
+    output.flush()
+    assert len(attempts) == 1

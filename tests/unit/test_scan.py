@@ -8,7 +8,8 @@ import time
 import pytest
 
 from tap_auth0.errors import Auth0APIError
-from tap_auth0.streams.scan import KeysetScan
+from tap_auth0.streams.keyset import AFTER_ID
+from tap_auth0.streams.scan import KeysetScan, Listed
 from tests.support.fake_search import FakeSearch, make_users
 
 END = "2030-01-01T00:00:00.000Z"
@@ -133,37 +134,102 @@ def test_ranges_read_by_an_interrupted_run_are_skipped_and_the_rest_is_read():
     assert s.done_above() == [], "a complete scan leaves nothing above its floor"
 
 
-def test_resuming_from_the_floor_and_the_ranges_read_loses_nothing():
-    users = skewed_users(4000)
-    for u in users[:600]:  # a bulk import, read by user_id
+def resume(search: FakeSearch, floor: str, done: list[Listed]) -> KeysetScan:
+    """A scan resuming from a STATE: the bookmark `floor` and what was read above it."""
+    return KeysetScan(
+        search.fetch,
+        sort_field="updated_at",
+        page_size=100,
+        low=floor,
+        high=END,
+        windows=8,
+        min_window=100,
+        skip=done,
+    )
+
+
+def test_resuming_from_any_page_loses_nothing_and_rereads_a_page_per_window_at_most():
+    """Each window an interrupted run was reading continues from its position: a resumed
+    scan reads again only the boundary users at each (and at the floor), never a window
+    from its start."""
+    users = skewed_users(2500)
+    for u in users[:500]:  # a bulk import, read by user_id
         u["updated_at"] = "2029-12-27T00:00:00.000Z"
     first = scan(SlowSearch(users, delay=0.002).fetch, windows=8, min_window=100)
     emitted: set[str] = set()
-    # What a STATE written after each page would hold (only those with ranges above).
+    # What a STATE written after each page would hold, and the windows unfinished then.
     snapshots = []
     for page, floor in first.pages():
         emitted.update(u["user_id"] for u in page)
-        done = first.done_above()
-        if done:
-            snapshots.append((set(emitted), floor, done))
-    assert snapshots, "windows above the floor finished before it"
-    for before, floor, done in snapshots[:: max(1, len(snapshots) // 4)]:
-        second = KeysetScan(
-            FakeSearch(users).fetch,
-            sort_field="updated_at",
-            page_size=100,
-            low=floor,
-            high=END,
-            windows=8,
-            min_window=100,
-            skip=done,
-        )
-        resumed = {u["user_id"] for u in second}
-        assert before | resumed == {u["user_id"] for u in users}
-        # What the first scan had read whole is not read again.
-        inside = {u["user_id"] for u in users if any(a < u["updated_at"] <= b for a, b in done)}
+        if floor is not None and floor < END:
+            unfinished = sum(not w.done for w in first.windows)
+            snapshots.append((set(emitted), floor, first.done_above(), unfinished))
+    assert any(s[2] for s in snapshots), "windows above the floor had read something"
+    in_tie = [s for s in snapshots if any(p.upto == AFTER_ID for p in s[2])]
+    assert in_tie, "a window was stopped inside the bulk import"
+    picked = snapshots[:: max(1, len(snapshots) // 5)] + in_tie[:: max(1, len(in_tie) // 2)]
+    for before, floor, done, unfinished in picked:
+        resumed = [u["user_id"] for u in resume(FakeSearch(users), floor, done)]
+        assert before | set(resumed) == {u["user_id"] for u in users}
+        # What the first scan had read is not read again, but for the boundary users.
+        inside = {
+            u["user_id"] for u in users if any(p.holds(u["updated_at"], u["user_id"]) for p in done)
+        }
         assert inside <= before
-        assert not resumed & inside
+        assert not set(resumed) & inside
+        assert len(set(resumed) & before) <= unfinished * 100, f"{unfinished} windows"
+        assert len(resumed) == len(set(resumed))
+
+
+def test_a_window_stopped_inside_a_tie_group_continues_past_its_last_user_id():
+    users = make_users(1000, tie=450)
+    tie = users[0]["updated_at"]
+    ids = sorted(u["user_id"] for u in users if u["updated_at"] == tie)
+    below = max(u["updated_at"] for u in users if u["updated_at"] < tie)
+    # A window over (below, …] read the group up to its 200th user_id; the floor is lower.
+    done = [Listed(below, tie, AFTER_ID, ids[199])]
+    search = FakeSearch(users)
+    s = KeysetScan(
+        search.fetch, sort_field="updated_at", page_size=100, low=None, high=END, skip=done
+    )
+    got = [u["user_id"] for u in s]
+    read = {u["user_id"] for u in users if done[0].holds(u["updated_at"], u["user_id"])}
+    assert read == set(ids[:200])
+    assert sorted(got) == sorted(u["user_id"] for u in users if u["user_id"] not in read)
+    assert 'user_id:{"' + ids[199] + '" TO *]' in " ".join(q for q, _ in search.requests)
+
+
+def test_a_floor_inside_a_tie_group_resumes_past_its_last_user_id():
+    """One chain stopped inside a bulk import: the bookmark is the group's value, and the
+    position past its last user_id is kept too, so the group is not read again."""
+    users = make_users(1000, tie=450)
+    first = scan(FakeSearch(users).fetch)
+    emitted: set[str] = set()
+    for page, _ in first.pages():
+        emitted.update(u["user_id"] for u in page)
+        done = first.done_above()
+        if done and done[0].upto == AFTER_ID and len(emitted) > 300:
+            break
+    floor = first.floor()
+    assert floor == users[0]["updated_at"] and done[0].low == done[0].high == floor
+    search = FakeSearch(users)
+    resumed = {u["user_id"] for u in resume(search, floor, done)}
+    assert emitted | resumed == {u["user_id"] for u in users}
+    # Only the boundary users the page before the group had emitted are read again.
+    assert len(emitted & resumed) < 100
+    assert search.requests[0] == (
+        f'(updated_at:["{floor}" TO "{floor}"]) AND (user_id:{{"{done[0].after}" TO *])',
+        "user_id:1",
+    )
+
+
+def test_an_old_state_with_ranges_only_still_resumes():
+    """A STATE written before window positions were kept: (low, high] pairs read whole."""
+    users = skewed_users(2000)
+    values = sorted(u["updated_at"] for u in users)
+    skip = [(values[300], values[900])]
+    got = {u["user_id"] for u in scan(FakeSearch(users).fetch, windows=4, skip=skip)}
+    assert got == {u["user_id"] for u in users if not values[300] < u["updated_at"] <= values[900]}
 
 
 @pytest.mark.parametrize(

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tap_auth0.errors import ConfigError
-from tap_auth0.settings import normalize_domain, parse_field_list, parse_settings
+from tap_auth0.settings import (
+    normalize_domain,
+    parse_field_list,
+    parse_settings,
+    unknown_settings,
+)
 
 BASE = {"domain": "acme.us.auth0.com", "access_token": "tok"}
 
@@ -98,3 +105,46 @@ def test_field_list_forms():
     assert parse_field_list(["email"], "fields") == ["email"]
     assert parse_field_list("", "fields") is None
     assert parse_field_list(None, "fields") is None
+
+
+NO_TOKEN = {"domain": "acme.us.auth0.com"}
+
+
+@pytest.mark.parametrize(
+    ("config", "missing", "given"),
+    [
+        ({"domian": "acme.us.auth0.com", "access_token": "t"}, "domain", "domian"),
+        ({**NO_TOKEN, "acess_token": "t"}, "access_token", "acess_token"),
+        ({**NO_TOKEN, "client_id": "a", "clientsecret": "b"}, "client_secret", "clientsecret"),
+    ],
+)
+def test_a_missing_setting_names_the_near_miss_that_was_given(config, missing, given):
+    message = f"Setting '{missing}' is required (did you mean '{given}'?)"
+    with pytest.raises(ConfigError, match=f"^{re.escape(message)}$"):
+        parse_settings(config)
+
+
+def test_a_missing_setting_without_a_near_miss_keeps_its_own_message():
+    with pytest.raises(ConfigError, match=r"'domain' is required, e\.g\. acme"):
+        parse_settings({"access_token": "t", "tenant_region": "eu"})
+
+
+SDK_KEYS = ("stream_maps", "stream_map_config", "flattening_enabled", "batch_config")
+
+
+def test_unknown_settings_name_the_closest_known_one():
+    config = {
+        **BASE,
+        "start_data": "2024-01-01",
+        "PAGE-SIZE": 5,
+        "colour": "red",
+        "_note": "extras are left alone",
+        **dict.fromkeys(SDK_KEYS),
+    }
+    assert unknown_settings(config, SDK_KEYS) == [
+        "Setting 'start_data' is not a tap-auth0 setting and is ignored "
+        "(did you mean 'start_date'?)",
+        "Setting 'PAGE-SIZE' is not a tap-auth0 setting and is ignored (did you mean 'page_size'?)",
+        "Setting 'colour' is not a tap-auth0 setting and is ignored",
+    ]
+    assert unknown_settings(BASE, ()) == []

@@ -6,12 +6,15 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from urllib.parse import unquote
 
+import yaml
+
 from tap_auth0.streams.query import iso_ms
 from tap_auth0.tap import TapAuth0
 from tests.support.fake_search import FakeSearch, make_users
 from tests.support.messages import last_state, records
 from tests.support.mock_api import DOMAIN, mount_search, run_tap
 from tests.support.mock_tenant import Tenant, mount_tenant
+from tests.support.paths import ROOT
 from tests.support.tap import catalog_selecting
 
 TOKEN = {"access_token": "T"}
@@ -46,7 +49,8 @@ def tenant_for(users: dict[str, dict]) -> Tenant:
     return t
 
 
-def test_per_user_streams_are_not_selected_by_default():
+def test_per_user_streams_and_user_detail_are_not_selected_by_default():
+    """Each costs a request per user; `user_detail` (Get a User) too."""
     catalog = TapAuth0(config={"domain": DOMAIN, **TOKEN}).catalog_dict
     selected = {
         e["tap_stream_id"]: next(m for m in e["metadata"] if m["breadcrumb"] == [])["metadata"].get(
@@ -54,7 +58,15 @@ def test_per_user_streams_are_not_selected_by_default():
         )
         for e in catalog["streams"]
     }
-    assert {name for name, on in selected.items() if on is False} == PER_USER
+    assert {name for name, on in selected.items() if on is False} == PER_USER | {"user_detail"}
+
+
+def test_the_projects_select_leaves_out_exactly_the_opt_in_streams():
+    """Meltano's `*.*` would take them anyway: meltano.yml must name each one."""
+    project = yaml.safe_load((ROOT / "meltano.yml").read_text())
+    (tap,) = (p for p in project["plugins"]["extractors"] if p["name"] == "tap-auth0")
+    assert tap["select"][0] == "*.*"
+    assert set(tap["select"][1:]) == {f"!{name}.*" for name in PER_USER | {"user_detail"}}
 
 
 def test_full_pass_reads_every_user_and_activates_then_incremental_reads_only_changed(

@@ -10,8 +10,9 @@ import pytest
 
 from tap_auth0.errors import ConfigError
 from tap_auth0.streams.query import iso_ms
+from tap_auth0.tap import TapAuth0
 from tests.support.fake_search import FakeSearch, make_users
-from tests.support.messages import last_state, records
+from tests.support.messages import last_state, record_ids, records
 from tests.support.mock_api import API, mount_search, run_tap
 from tests.support.tap import catalog_selecting
 
@@ -49,6 +50,30 @@ def test_full_run_emits_every_user_and_detail_once(search, requests_mock):
     q = requests_mock.request_history[0].qs
     assert q["search_engine"] == ["v3"] and q["page"] == ["0"] and q["per_page"] == ["100"]
     assert q["sort"] == ["updated_at:1"] and q["include_totals"] == ["true"]
+
+
+def _defaults_but_only_users_streams(config: dict) -> dict:
+    """The discovered catalog with its own default selection for `users` and `user_detail`
+    (no `selected` key: the tap's `selected-by-default` decides), every other stream off."""
+    catalog = TapAuth0(config={"domain": "acme.us.auth0.com", **config}).catalog_dict
+    for entry in catalog["streams"]:
+        root = next(m for m in entry["metadata"] if m["breadcrumb"] == [])["metadata"]
+        root.pop("selected", None)
+        if entry["tap_stream_id"] not in ("users", "user_detail"):
+            root["selected"] = False
+    return catalog
+
+
+def test_user_detail_is_opt_in_unless_user_ids_ask_for_it(search, requests_mock):
+    """A default run lists users without a Get a User per user; `user_ids` selects it."""
+    msgs = run_tap(TOKEN, catalog=_defaults_but_only_users_streams(TOKEN))
+    assert len(records(msgs, "users")) == 1234
+    assert records(msgs, "user_detail") == []
+    assert not any("/api/v2/users/" in r.url for r in requests_mock.request_history)
+    ids = sorted(search.users)[:2]
+    config = {**TOKEN, "user_ids": ids}
+    by_id = run_tap(config, catalog=_defaults_but_only_users_streams(config))
+    assert sorted(r["user_id"] for r in records(by_id, "user_detail")) == ids
 
 
 def test_incremental_run_starts_at_bookmark_minus_lookback(search, requests_mock):
@@ -187,23 +212,43 @@ def test_created_at_sort_is_a_full_refresh(search, requests_mock):
     assert "replication_key_value" not in json.dumps(last_state(msgs))
 
 
+def state_holds(book: dict, value: str, user_id: str) -> bool:
+    """Whether a users STATE says this user was written: below the bookmark, in a range
+    `listed_above` ((low, high] read whole; [v, v]: all at v), or in `window_positions`
+    ((low, position) read, and at `position` the user_ids up to the third element)."""
+    if value < book["replication_key_value"]:
+        return True
+    if any(a < value <= b or a == b == value for a, b in book.get("listed_above", [])):
+        return True
+    for low, position, *after in book.get("window_positions", []):
+        if low < value < position or (after and value == position and user_id <= after[0]):
+            return True
+    return False
+
+
+WINDOWS, PAGE = 4, 100
+
+
 @pytest.mark.parametrize("detail", [False, True], ids=["users", "users+user_detail"])
 def test_every_state_of_a_windowed_run_is_safe_to_resume_from(requests_mock, monkeypatch, detail):
-    """Concurrent windows: at every STATE, each user below the bookmark (or inside a range
-    listed as read above it) was already written, with its detail when that is selected."""
+    """Concurrent windows: at every STATE, each user the STATE counts as read (below the
+    bookmark, in a range read above it, before a window's position) was already written,
+    with its detail when that is selected. Resuming from a STATE loses no user, and reads
+    again at most about a page per window (the boundary users at each position): a window
+    the interruption caught mid-way is not read again from its start."""
     from tap_auth0.streams.users import UsersStream
 
     monkeypatch.setattr(UsersStream, "STATE_MSG_FREQUENCY", 100)
     search = FakeSearch(make_users(3000, tie=300))
     mount_search(requests_mock, search)
-    config = {**TOKEN, "users_list_windows": 8, "users_list_min_window": 100}
+    config = {**TOKEN, "users_list_windows": WINDOWS, "users_list_min_window": 100}
     streams = {"users", "user_detail"} if detail else {"users"}
     catalog = catalog_selecting({"domain": "acme.us.auth0.com", **config}, streams)
     msgs = run_tap(config, catalog=catalog)
     truth = {uid: u["updated_at"] for uid, u in search.users.items()}
     users: set[str] = set()
     details: set[str] = set()
-    checked = 0
+    states = []
     for m in msgs:
         if m["type"] == "RECORD":
             (users if m["stream"] == "users" else details).add(m["record"]["user_id"])
@@ -212,19 +257,42 @@ def test_every_state_of_a_windowed_run_is_safe_to_resume_from(requests_mock, mon
             book = m["value"].get("bookmarks", {}).get("users", {})
             if "replication_key_value" not in book:
                 continue
-            floor = book["replication_key_value"]
-            ranges = book.get("listed_above", [])
-            covered = {
-                uid for uid, v in truth.items() if v < floor or any(a < v <= b for a, b in ranges)
-            }
+            covered = {uid for uid, v in truth.items() if state_holds(book, v, uid)}
             assert covered <= users, f"{len(covered - users)} users below the STATE unwritten"
             if detail:
                 assert covered <= details, "a user's detail missing below the STATE"
-            checked += 1
+            states.append((m["value"], set(users), set(details)))
     assert users == set(truth)
-    assert checked >= 10
-    assert any(
-        "listed_above" in m["value"]["bookmarks"].get("users", {})
-        for m in msgs
-        if m["type"] == "STATE"
-    ), "ranges read above the floor were kept"
+    assert len(states) >= 10
+    assert any("window_positions" in s[0]["bookmarks"]["users"] for s in states)
+    # Resume from a few STATEs, as a run killed right after writing each would.
+    for state, written, written_details in states[len(states) // 4 :: len(states) // 4]:
+        resumed = run_tap(config, state=state, catalog=catalog)
+        again = record_ids(resumed, "users")
+        assert written | again == set(truth), "a user lost by the resume"
+        if detail:
+            assert written_details | record_ids(resumed, "user_detail") == set(truth)
+        reread = len(again & written)
+        assert reread <= WINDOWS * PAGE + PAGE, f"{reread} users read again on resume"
+
+
+def test_a_state_written_before_window_positions_still_resumes(search, requests_mock):
+    """An older STATE: a bookmark and `listed_above` only. The ranges are skipped, the
+    rest above the bookmark is read, and the next STATE is in the current form."""
+    values = sorted(u["updated_at"] for u in search.users.values())
+    book = {
+        "replication_key": "updated_at",
+        "replication_key_value": values[100],
+        "listed_above": [[values[500], values[900]]],
+    }
+    config = {**TOKEN, "lookback_seconds": 0, "users_list_windows": 4}
+    msgs = run_tap(config, state={"bookmarks": {"users": book}}, catalog=users_only_catalog(config))
+    got = sorted(u["user_id"] for u in records(msgs, "users"))
+    expected = [
+        uid
+        for uid, u in search.users.items()
+        if u["updated_at"] >= values[100] and not values[500] < u["updated_at"] <= values[900]
+    ]
+    assert got == sorted(expected)
+    final = last_state(msgs)["bookmarks"]["users"]
+    assert "listed_above" not in final and "window_positions" not in final
