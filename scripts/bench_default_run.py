@@ -22,11 +22,12 @@ PROFILES = [
 
 
 def tenant(quick: bool) -> dict:
-    """A tenant every default stream and fan-out has something in."""
+    """A tenant every default stream and fan-out has something in: over a hundred requests
+    (roles and organizations fan out per role and per organization), so that 1% is a 429."""
     return {
         "users": 40 if quick else 150,
-        "roles": 6,
-        "organizations": 5,
+        "roles": 8 if quick else 20,
+        "organizations": 6 if quick else 20,
         "logs": 300,
         "seed": 23,
     }

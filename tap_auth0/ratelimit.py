@@ -219,11 +219,11 @@ class RateScheduler:
         if self._from_another_bucket(now, told, key):
             # Two buckets of one size share this scheduler (Essentials: organizations,
             # clients, connections all hold 5), and another endpoint's bucket has more left
-            # than ours: the count keeps the emptier one, the refill measurement restarts
-            # (a window mixing buckets measures refills that never happened, and a fuller
-            # bucket is no sign that we paced too slowly).
+            # than ours: the count keeps the emptier one, and the answer is no sample for the
+            # refill measurement (from the emptier bucket to this one it would measure a
+            # refill that never happened) nor a sign that we paced too slowly. Were it the
+            # same bucket after all, the answers that follow still measure its refill.
             self.capacity = h.limit
-            self._samples.clear()
             self._pacing = False
             return
         if self._tokens is None or (number is not None and number > self._basis_sent):
