@@ -18,7 +18,6 @@ from datetime import datetime, timezone
 import pytest
 from singer_sdk import Stream, Tap
 from singer_sdk.plugin_base import PluginBase
-from singer_sdk.streams._state import StreamStateManager
 
 from tap_auth0 import sdk_hooks
 from tap_auth0.errors import ConfigError
@@ -51,20 +50,10 @@ def test_stream_private_signatures():
 
 
 def test_stream_sync_loop_private_signatures():
-    """What the lean loop (StreamHooks._sync_records) calls, with the arguments it passes."""
+    """What the batch path (StreamHooks.get_batches) calls, with the arguments it passes."""
     params = inspect.signature(Stream._sync_records).parameters
     assert list(params) == ["self", "context", "write_messages"]
     assert params["write_messages"].kind is inspect.Parameter.KEYWORD_ONLY
-    assert list(inspect.signature(Stream._process_record).parameters) == [
-        "self",
-        "record",
-        "child_context",
-        "partition_context",
-    ]
-    for name in ("_get_state_partition_context", "_write_starting_replication_value"):
-        assert list(inspect.signature(getattr(Stream, name)).parameters) == ["self", "context"]
-    assert list(inspect.signature(Stream._finalize_state).parameters) == ["self", "state"]
-    assert list(inspect.signature(Stream._write_state_message).parameters) == ["self"]
 
 
 def test_the_installed_sdk_is_one_the_overrides_were_proven_on():
@@ -113,37 +102,9 @@ def _in_order(stdout: str) -> tuple[list[str], list[str]]:
     )
 
 
-@pytest.mark.parametrize("streams", [{"users"}, {"users", "user_detail"}])
-@pytest.mark.parametrize("bookmark", [None, "2024-06-01T12:00:00.000Z"])
-def test_lean_sync_loop_writes_the_bytes_of_the_sdk_loop(
-    requests_mock, monkeypatch, streams, bookmark
-):
-    """The same tenant through the lean loop and through the SDK's own: the same RECORD,
-    STATE (every 1,000 users and the last) and other lines, byte for byte."""
-    mount_search(requests_mock, FakeSearch(make_users(2345, tie=150)))
-    monkeypatch.setattr(users_module, "datetime", _Frozen)
-    monkeypatch.setattr(sdk_hooks, "datetime", _Frozen)
-    config = {"domain": DOMAIN, "access_token": "tok"}
-    catalog = catalog_selecting(config, streams)
-    state = None
-    if bookmark:
-        rk = {"replication_key": "updated_at", "replication_key_value": bookmark}
-        state = {"bookmarks": {"users": rk}}
-    lean = _stdout_of(config, catalog, state)
-    monkeypatch.setattr(sdk_hooks.StreamHooks, "_sync_records", Stream._sync_records)
-    sdk = _stdout_of(config, catalog, state)
-    assert _in_order(lean) == _in_order(sdk)
-    assert lean.count('{"type":"RECORD","stream":"users"') >= 150
-    assert lean.count('{"type":"STATE"') >= 2
-
-
 FROZEN = datetime(2026, 1, 2, 3, 4, 5, 678000, tzinfo=timezone.utc)
 # The SDK's own code each override stands in for: (override, owner, member).
-SDK_CODE = [
-    ("sync_records", Stream, "_sync_records"),
-    ("write_record", Stream, "_generate_record_messages"),
-    ("increment_state", StreamStateManager, "increment_state"),
-]
+SDK_CODE = [("write_record", Stream, "_generate_record_messages")]
 
 
 @pytest.fixture
@@ -200,7 +161,7 @@ def test_a_proven_sdk_runs_every_override_and_says_nothing(
     tap = TapAuth0(config=config, catalog=catalog)
     out = _stdout_of(config, catalog, None, tap=tap)
     assert out.count('"type":"RECORD"') == 700
-    assert calls["write_record"] == calls["sync_records"] == 0
+    assert calls["write_record"] == 0
     assert tap.sdk_overrides == frozenset(sdk_hooks.OVERRIDES)
     assert not [r for r in caplog.records if "sync code" in r.getMessage()]
 
@@ -216,33 +177,32 @@ def test_an_unproven_sdk_runs_the_sdks_own_code_and_says_so_once(
     sdk = _sdk_path(monkeypatch, config, catalog)
     if unproven == "version":
         monkeypatch.setattr(sdk_hooks, "installed_sdk_version", lambda: "0.54.99")
-        why = "singer-sdk 0.54.99 is not a version they were proven on (0.54.2 to 0.54.9)"
+        why = "singer-sdk 0.54.99 is not a version it was proven on (0.54.2 to 0.54.9)"
     else:
         monkeypatch.setitem(sdk_hooks.SDK_SOURCE_SHA256, "write_record", "0" * 64)
-        why = "the SDK code they mirror differs from the proven one (write_record)"
+        why = "the SDK code it mirrors differs from the proven one (write_record)"
     calls = count_sdk_calls(monkeypatch)
     caplog.set_level(logging.INFO)
     tap = TapAuth0(config=config, catalog=catalog)
     out = _stdout_of(config, catalog, None, tap=tap)
     assert out == sdk
-    assert calls["sync_records"] == 1 and calls["write_record"] == 700
+    assert calls["write_record"] == 700
     assert tap.sdk_overrides == frozenset()
-    assert not any(s._lean_bookmark() for s in tap.streams.values())
     said = [r for r in caplog.records if "sync code" in r.getMessage()]
     assert len(said) == 1 and said[0].levelno == logging.WARNING
     assert said[0].getMessage() == (
-        "Running the Singer SDK's own sync code instead of the tap's faster copies: " + why
+        "Running the Singer SDK's own sync code instead of the tap's faster copy: " + why
     )
 
 
 @pytest.mark.parametrize(
     "switch",
-    ["on", "sync_records", "write_record", "increment_state", "write_record,increment_state"],
+    ["on", "write_record"],
 )
 def test_each_override_writes_the_bytes_of_the_sdks_code(
     requests_mock, monkeypatch, fresh_check, frozen_clock, switch
 ):
-    """Each override alone, and all of them, against none (the SDK's own code): the same
+    """The override (by name, and as `on`) against none (the SDK's own code): the same
     RECORD, STATE and other lines, from a bookmark, with the per-user child too."""
     mount_search(requests_mock, FakeSearch(make_users(1500, tie=120)))
     config = {"domain": DOMAIN, "access_token": "tok"}
@@ -264,7 +224,7 @@ def test_each_override_writes_the_bytes_of_the_sdks_code(
         ("ON", set(sdk_hooks.OVERRIDES)),
         ("off", set()),
         ("none", set()),
-        ("write_record, sync_records", {"write_record", "sync_records"}),
+        (" write_record ", {"write_record"}),
     ],
 )
 def test_the_switch(value, on):
