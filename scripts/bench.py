@@ -27,17 +27,22 @@ from __future__ import annotations
 
 import argparse
 import io
-import json
 import os
 import sys
-import tempfile
 import time
 from contextlib import redirect_stdout
-from pathlib import Path
 
 from auth0_sandbox import Sandbox, SandboxConfig
+from benchkit import (
+    CREDS,
+    RECORD_COST_RUNS,
+    ServerCounter,
+    catalog_selecting,
+    run_tap,
+    sandbox_process,
+    throttle_cell,
+)
 
-TAP = str(Path(sys.executable).with_name("tap-auth0"))
 PROFILES = [
     # name, burst, sustained requests/s
     ("Enterprise (50 burst, 16/s)", 50, 16.0),
@@ -46,142 +51,6 @@ PROFILES = [
     # Not a documented tier: the scheduler has to measure the refill rate itself.
     ("Unlisted (20 burst, 5/s)", 20, 5.0),
 ]
-CREDS = {"access_token": "bench-token"}
-
-
-def catalog_selecting(config: dict, streams: set[str]) -> dict:
-    """The tap's discovered catalog with exactly `streams` selected."""
-    from tap_auth0.tap import TapAuth0
-
-    catalog = TapAuth0(config=config).catalog_dict
-    for entry in catalog["streams"]:
-        for md in entry["metadata"]:
-            if md["breadcrumb"] == []:
-                md["metadata"]["selected"] = entry["tap_stream_id"] in streams
-    return catalog
-
-
-def run_tap(
-    config: dict, *, catalog: dict | None = None, env: dict[str, str] | None = None
-) -> dict:
-    """Run the real console script; time each RECORD line as it arrives. Also its CPU
-    seconds (user + system, start-up included, from wait4), peak RSS and final STATE."""
-    import subprocess
-
-    with tempfile.TemporaryDirectory() as tmp:
-        cfg = Path(tmp, "config.json")
-        cfg.write_text(json.dumps(config))
-        cmd = [TAP, "--config", str(cfg)]
-        if catalog is not None:
-            cat = Path(tmp, "catalog.json")
-            cat.write_text(json.dumps(catalog))
-            cmd += ["--catalog", str(cat)]
-        start = time.perf_counter()
-        proc = subprocess.Popen(
-            cmd,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            bufsize=1 << 16,
-            env={**os.environ, **env} if env else None,
-        )
-        times: list[float] = []
-        last_state = b""
-        hwm = HighWaterMark(proc.pid)
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            if line.startswith(b'{"type":"RECORD"'):
-                times.append(time.perf_counter() - start)
-            elif line.startswith(b'{"type":"STATE"'):
-                last_state = line
-        hwm.stop()
-        _, status, usage = os.wait4(proc.pid, 0)
-        elapsed = time.perf_counter() - start
-    if status != 0:
-        raise SystemExit(f"tap failed (status {status}) for {config}")
-    state = json.loads(last_state)["value"] if last_state else {}
-    return {
-        "times": times,
-        "records": len(times),
-        "elapsed": elapsed,
-        "cpu": usage.ru_utime + usage.ru_stime,
-        "rss_mb": hwm.peak_kb / 1024,
-        "state_bytes": len(json.dumps(state, separators=(",", ":"))),
-    }
-
-
-class HighWaterMark:
-    """The tap's own peak RSS (VmHWM), sampled from /proc while it runs. ru_maxrss from
-    wait4 is no good here: it counts the pages the child shared with this process (and
-    so with the sandbox's users) before exec."""
-
-    def __init__(self, pid: int) -> None:
-        import threading
-
-        self.pid = pid
-        self.peak_kb = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-
-    def _sample(self) -> None:
-        try:
-            with open(f"/proc/{self.pid}/status") as fh:
-                for line in fh:
-                    if line.startswith("VmHWM:"):
-                        self.peak_kb = max(self.peak_kb, int(line.split()[1]))
-        except (OSError, ValueError):
-            pass
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self._sample()
-            self._stop.wait(0.05)
-
-    def stop(self) -> None:
-        self._sample()
-        self._stop.set()
-        self._thread.join()
-
-
-class ServerCounter:
-    """Samples the sandbox's count of successful Get a User answers over time: the rate
-    the tenant sees, unaffected by how the tap buffers its output."""
-
-    def __init__(self, sb: Sandbox, endpoint: str = "GET /api/v2/users/{id}") -> None:
-        import threading
-
-        self.sb, self.endpoint = sb, endpoint
-        self.samples: list[tuple[float, int]] = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            stats = self.sb.stats()
-            ok = stats.get("by_endpoint", {}).get(self.endpoint, 0) - stats.get("rate_limited", 0)
-            self.samples.append((time.perf_counter(), ok))
-            self._stop.wait(0.1)
-
-    def __enter__(self) -> ServerCounter:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    def steady_rate(self) -> float:
-        """Requests/s over the middle of the run (from 40% to 90% of the requests):
-        the burst and its refill are spent, the tail's drain is left out."""
-        total = self.samples[-1][1]
-        lo = next(s for s in self.samples if s[1] >= 0.4 * total)
-        hi = next(s for s in self.samples if s[1] >= 0.9 * total)
-        return (hi[1] - lo[1]) / (hi[0] - lo[0]) if hi[0] > lo[0] else 0.0
-
-
-def throttle_cell(throttled: int, requests: int) -> str:
-    """The "429s / requests" cell: the count, and its share of the requests."""
-    return f"{throttled} / {requests} ({100 * throttled / max(requests, 1):.1f}%)"
 
 
 def bench_profiles(quick: bool) -> list[str]:
@@ -332,8 +201,6 @@ def bench_export(n: int) -> list[str]:
 def bench_overrides(quick: bool) -> list[str]:
     """Each setting RECORD_COST_RUNS times, interleaved (a shared machine drifts): the median
     CPU seconds per setting. An override saves 1 - (CPU with all on) / (CPU with it off)."""
-    import bench_listing  # scripts/bench_listing.py
-
     from tap_auth0.sdk_hooks import OVERRIDES, SWITCH
 
     n = 10_000 if quick else 60_000
@@ -344,10 +211,10 @@ def bench_overrides(quick: bool) -> list[str]:
         ]
     settings += [("all off (the SDK's code)", "off")]
     cpu: dict[str, list[float]] = {label: [] for label, _ in settings}
-    with bench_listing.sandbox_process(n) as base_url:
+    with sandbox_process(n) as base_url:
         config = {"domain": base_url, **CREDS}
         catalog = catalog_selecting(config, {"users"})
-        for _ in range(bench_listing.RECORD_COST_RUNS):
+        for _ in range(RECORD_COST_RUNS):
             for label, switch in settings:
                 res = run_tap(config, catalog=catalog, env={SWITCH: switch})
                 assert res["records"] == n, f"{label}: {res['records']} of {n}"
@@ -355,7 +222,7 @@ def bench_overrides(quick: bool) -> list[str]:
     median = {label: sorted(v)[len(v) // 2] for label, v in cpu.items()}
     on = median["all on"]
     rows = [
-        f"| {SWITCH} | users | CPU s (median of {bench_listing.RECORD_COST_RUNS}) "
+        f"| {SWITCH} | users | CPU s (median of {RECORD_COST_RUNS}) "
         "| records per CPU-second | CPU s vs all on | saved by the override(s) switched off |",
         "|---|---:|---:|---:|---:|---:|",
     ]

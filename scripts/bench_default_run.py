@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 
 from auth0_sandbox import Sandbox, SandboxConfig
-from bench import CREDS, run_tap, throttle_cell
+from benchkit import CREDS, run_tap, throttle_cell
 
 PROFILES = [
     ("free", "Free (one bucket: 2 burst, 2/s)"),

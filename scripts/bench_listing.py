@@ -15,17 +15,18 @@ record costs end to end.
 
 from __future__ import annotations
 
-import contextlib
-import socket
-import subprocess
-import sys
-import tempfile
 import time
-import typing as t
-from pathlib import Path
 
 from auth0_sandbox import Sandbox, SandboxConfig
-from bench import CREDS, ServerCounter, catalog_selecting, run_tap, throttle_cell
+from benchkit import (
+    CREDS,
+    ServerCounter,
+    catalog_selecting,
+    cost_cells,
+    run_tap,
+    sandbox_process,
+    throttle_cell,
+)
 
 LISTING = "GET /api/v2/users"
 # sandbox profile, label, burst, sustained requests/s, users (windows run ~10-20 s)
@@ -34,7 +35,6 @@ PROFILES = [
     ("essentials", "Essentials Read Users (40 burst, 500/min)", 40, 500 / 60, 16_000),
     ("free", "Free (2 burst, 2/s)", 2, 2.0, 3_000),
 ]
-RECORD_COST_RUNS = 3
 # Concurrent keyset windows (the default: up to max_concurrency), beside one chain.
 MODES = [
     ("windows (8)", {"max_concurrency": 8}),
@@ -79,57 +79,6 @@ def bench_listing_profiles(quick: bool) -> list[str]:
                 )
                 print(rows[-1], flush=True)
     return rows
-
-
-def cost_cells(config: dict, catalog: dict, records: int) -> str:
-    """A record-cost row's measured cells from RECORD_COST_RUNS runs: the run with the median
-    CPU seconds gives elapsed s, CPU s, records per CPU-second, peak RSS MB and STATE bytes;
-    then the records per CPU-second range across the runs (a shared machine drifts)."""
-    runs = sorted(
-        (run_tap(config, catalog=catalog) for _ in range(RECORD_COST_RUNS)),
-        key=lambda r: r["cpu"],
-    )
-    assert all(r["records"] == records for r in runs), f"short of {records} records"
-    res = runs[len(runs) // 2]
-    return (
-        f"{res['elapsed']:.1f} | {res['cpu']:.2f} | {records / res['cpu']:,.0f} "
-        f"| {res['rss_mb']:.0f} | {res['state_bytes']} "
-        f"| {records / runs[-1]['cpu']:,.0f}-{records / runs[0]['cpu']:,.0f}"
-    )
-
-
-@contextlib.contextmanager
-def sandbox_process(users: int, *, logs: int = 0, compress: bool = True) -> t.Iterator[str]:
-    """The sandbox as a process of its own (`tap-auth0-sandbox`), as a tenant is: in the
-    bench's process it would share one interpreter lock with the reader of the tap's output,
-    and the tap's CPU seconds would swing with it. Yields its base URL."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    cmd = [
-        str(Path(sys.executable).with_name("tap-auth0-sandbox")),
-        f"--users={users}",
-        "--seed=5",
-        "--export-seconds=2",
-        f"--access-token={CREDS['access_token']}",
-        f"--port={port}",
-        f"--logs={logs}",
-        "--compress" if compress else "--no-compress",
-    ]
-    with tempfile.TemporaryFile("w+") as log:
-        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, text=True)
-        try:
-            while proc.poll() is None:  # its first line says it is listening
-                log.seek(0)
-                if "listening on" in log.read():
-                    break
-                time.sleep(0.2)
-            else:
-                raise SystemExit(f"the sandbox did not start: {cmd}")
-            yield f"http://127.0.0.1:{port}"
-        finally:
-            proc.terminate()
-            proc.wait(timeout=30)
 
 
 def bench_record_cost(quick: bool) -> list[str]:

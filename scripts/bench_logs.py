@@ -15,8 +15,15 @@ from __future__ import annotations
 
 from auth0_sandbox import Sandbox, SandboxConfig
 from auth0_sandbox.ratelimit import PROFILES as BUCKETS
-from bench import CREDS, ServerCounter, catalog_selecting, run_tap, throttle_cell
-from bench_listing import cost_cells, sandbox_process
+from benchkit import (
+    CREDS,
+    ServerCounter,
+    catalog_selecting,
+    cost_cells,
+    run_tap,
+    sandbox_process,
+    throttle_cell,
+)
 
 from tap_auth0.streams.logs import TAKE
 
