@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 import typing as t
-from functools import lru_cache
+from functools import cache
 
 RANGE = re.compile(
     r'(?P<field>[a-z_.]+):(?P<open>[\[{])(?P<lo>\*|"(?:[^"\\]|\\.)*") TO '
@@ -24,7 +24,7 @@ def _unquote(token: str) -> str | None:
     return token[1:-1].replace('\\"', '"').replace("\\\\", "\\")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _tie_order(user_id: str) -> str:
     return hashlib.sha1(user_id.encode()).hexdigest()
 
