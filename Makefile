@@ -59,10 +59,12 @@ $(VENV_STAMP): $(LOCK) pyproject.toml sandbox/pyproject.toml
 	$(call from_lock,$(VENV))
 	touch $@
 
-# .venv-py3.10, .venv-py3.13: the same locked environment on another Python.
+# .venv-py3.10, .venv-py3.13: the same locked environment on another Python
+# (VENV_PYTHON: its interpreter, found by `test-pythons`).
+VENV_PYTHON ?= python$*
 .venv-py%/.installed: $(LOCK) pyproject.toml sandbox/pyproject.toml
 	rm -rf .venv-py$*
-	python$* -m venv .venv-py$*
+	$(VENV_PYTHON) -m venv .venv-py$*
 	$(call from_lock,.venv-py$*)
 	touch $@
 
@@ -105,12 +107,19 @@ test: lint typecheck meltano ## lint, typecheck, then pytest: unit, sandbox and 
 test-fast: venv ## unit tests only (no Meltano, no sandbox), well under a minute
 	$(PY) -m pytest tests/unit -q $(PYTEST_ARGS)
 
+# pythonX.Y on PATH if it runs (a pyenv shim runs only for the active version), else the
+# newest pyenv build of X.Y.
 test-pythons: ## unit + integration tests on Python 3.10 and 3.13 (one not installed: skipped)
 	@set -e; for v in $(EXTRA_PYTHONS); do \
-		if ! python$$v -c '' >/dev/null 2>&1; then \
-			echo "test-pythons: SKIPPED Python $$v: no working python$$v on PATH"; continue; \
+		py=""; \
+		for c in python$$v $$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/$$v.*/bin/python$$v \
+				2>/dev/null | sort -V -r); do \
+			if $$c -c '' >/dev/null 2>&1; then py=$$c; break; fi; \
+		done; \
+		if [ -z "$$py" ]; then \
+			echo "test-pythons: SKIPPED Python $$v: no python$$v on PATH or in pyenv"; continue; \
 		fi; \
-		$(MAKE) --no-print-directory .venv-py$$v/.installed; \
+		$(MAKE) --no-print-directory .venv-py$$v/.installed VENV_PYTHON=$$py; \
 		echo "test-pythons: $$(.venv-py$$v/bin/python --version)"; \
 		.venv-py$$v/bin/python -m pytest -q $(COMPAT_TESTS) $(PYTEST_ARGS); \
 	done
