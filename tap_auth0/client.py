@@ -81,7 +81,9 @@ class Auth0Stream(StreamHooks):
     scopes: t.ClassVar[tuple[str, ...]] = ()
     params: t.ClassVar[dict[str, str]] = {}
     parent: t.ClassVar[type[Auth0Stream] | None] = None
-    child_streams: list[Auth0Stream]  # type: ignore[assignment]  # the SDK's say Stream
+    # Typed here for mypy: the SDK declares these in __init__, as its own Stream type.
+    name: str
+    child_streams: list[Auth0Stream]  # type: ignore[assignment]
     # On a parent: the children's context, as context key -> parent record field.
     child_context: t.ClassVar[dict[str, str]] = {}
     # Rows computed from a sibling child's answers (no requests of its own).
