@@ -68,7 +68,9 @@ VENV_PYTHON ?= python$*
 	$(call from_lock,.venv-py$*)
 	touch $@
 
-lock: venv ## rewrite requirements-dev.lock from pyproject.toml (newest allowed versions)
+# Not from `venv`: that one fails (pip check) on a dependency the lock does not have yet.
+lock: ## rewrite requirements-dev.lock from pyproject.toml (newest allowed versions)
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet 'uv==$(UV_VERSION)'
 	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --universal --python-version 3.10 \
 		--quiet -o $(LOCK)
