@@ -81,6 +81,9 @@ class Auth0Stream(StreamHooks):
     scopes: t.ClassVar[tuple[str, ...]] = ()
     params: t.ClassVar[dict[str, str]] = {}
     parent: t.ClassVar[type[Auth0Stream] | None] = None
+    # Typed here for mypy: the SDK declares these in __init__, as its own Stream type.
+    name: str
+    child_streams: list[Auth0Stream]  # type: ignore[assignment]
     # On a parent: the children's context, as context key -> parent record field.
     child_context: t.ClassVar[dict[str, str]] = {}
     # Rows computed from a sibling child's answers (no requests of its own).
@@ -94,7 +97,7 @@ class Auth0Stream(StreamHooks):
     # Rename Auth0's odd spellings (`clientID`) to the table's column names.
     renamed_fields: t.ClassVar[dict[str, str]] = {}
     # Not selected unless the catalog asks (streams costing a request per user).
-    selected_by_default: t.ClassVar[bool] = True
+    selected_by_default: bool = True
     # A full read ends with ACTIVATE_VERSION (loaders then drop rows deleted in Auth0).
     activate_version: t.ClassVar[bool] = True
     # Hand a parent on only after its children were emitted (bookmark safety).
@@ -111,7 +114,7 @@ class Auth0Stream(StreamHooks):
         if cls.parent is not None:
             # No state per parent record: it would grow with the tenant. (Top-level streams
             # keep the SDK's default: a partitioning key makes it treat them as unsorted.)
-            cls.state_partitioning_keys = []
+            cls.state_partitioning_keys = []  # type: ignore[method-assign,assignment]
 
     def __init__(self, tap: Tap, *, settings: Settings, http: Auth0HTTP, skips: ScopeSkips) -> None:
         self.settings = settings

@@ -70,11 +70,11 @@ class EnvOnceSession(requests.Session):
 
     def __init__(self) -> None:
         super().__init__()
-        self._env_settings: dict[tuple[t.Any, ...], dict[str, t.Any]] = {}
+        self._env_settings: dict[tuple[t.Any, ...], t.Mapping[str, t.Any]] = {}
 
     def merge_environment_settings(  # type: ignore[override]
         self, url: str, proxies: t.Any, stream: t.Any, verify: t.Any, cert: t.Any
-    ) -> dict[str, t.Any]:
+    ) -> t.Mapping[str, t.Any]:
         if proxies or not self.trust_env:
             return super().merge_environment_settings(url, proxies, stream, verify, cert)
         parts = urlsplit(url)

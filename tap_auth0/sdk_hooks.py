@@ -194,7 +194,7 @@ class StreamHooks(Stream):
         on = self._overrides_on
         if on is None:
             on = self._overrides_on = getattr(self._tap, "sdk_overrides", frozenset())
-        return on
+        return t.cast(frozenset[str], on)
 
     # -- overrides of private SDK methods ---------------------------------------------------
     def _write_record_message(self, record: dict[str, t.Any]) -> None:

@@ -104,7 +104,8 @@ class TapAuth0(TapHooks):
     def load_streams(self) -> list[Auth0Stream]:
         """In the registry's order, not the SDK's alphabetical one: `users` first."""
         order = {cls.name: i for i, cls in enumerate(STREAMS)}
-        return sorted(super().load_streams(), key=lambda s: order.get(s.name, len(order)))
+        streams = t.cast("list[Auth0Stream]", super().load_streams())
+        return sorted(streams, key=lambda s: order.get(s.name, len(order)))
 
     def sync_all(self) -> None:
         started = time.monotonic()

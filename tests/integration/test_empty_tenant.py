@@ -29,4 +29,11 @@ def test_no_roles_and_no_organizations_give_empty_tables():
     for name in empty:
         assert records(messages, name) == [], name
         assert name in activated, name
-    assert "WARNING" not in proc.stderr
+    # On Python 3.10 the SDK warns once that the interpreter is past its end of life: not
+    # something an empty tenant caused.
+    warnings = [
+        line
+        for line in proc.stderr.splitlines()
+        if "WARNING" in line and "SingerSDKPythonEOLWarning" not in line
+    ]
+    assert warnings == []

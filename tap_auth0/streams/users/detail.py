@@ -65,7 +65,7 @@ class UserDetailByIdStream(UserDetailStream):
     Selected by default: `user_ids` is itself the request for these users.
     """
 
-    parent = None
+    parent = None  # type: ignore[assignment]
     selected_by_default = True
 
     def records(self, context: t.Mapping[str, t.Any] | None) -> t.Iterable[dict[str, t.Any]]:

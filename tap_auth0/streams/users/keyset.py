@@ -153,7 +153,7 @@ class KeysetWindow:
         truncated = False
         if request.high != self.high:
             # Split while in flight: what sorts above the new bound is the new window's.
-            kept = [u for u in page if u.get(self.field) <= self.high]
+            kept = [u for u in page if u[self.field] <= self.high]
             truncated = len(kept) < len(page)
             page = kept
         if not truncated and full and page[0].get(self.field) == page[-1].get(self.field):
