@@ -103,8 +103,9 @@ typecheck: venv ## mypy on tap_auth0 (settings in pyproject.toml)
 pre-commit: venv ## every pre-commit hook on every file (hooks install from PyPI)
 	$(VENV)/bin/pre-commit run --all-files --show-diff-on-failure
 
-# The unit tests first (test-fast: a broken unit fails in under a minute), then the rest.
-test: lint typecheck test-fast meltano ## lint, typecheck, unit tests, then sandbox, integration, end-to-end
+# Meltano first (a unit test checks the plugin definition against its schema), then the unit
+# tests (test-fast: a broken unit fails in under a minute), then the rest.
+test: lint typecheck meltano test-fast ## lint, typecheck, unit tests, then sandbox, integration, end-to-end
 	$(PY) -m pytest --ignore=tests/unit $(PYTEST_ARGS)
 
 test-fast: venv ## unit tests only (no Meltano, no sandbox), well under a minute
