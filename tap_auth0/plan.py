@@ -167,6 +167,37 @@ def _scope(stream: Auth0Stream, scopes: frozenset[str] | None) -> str:
     return f"MISSING {' or '.join(stream.scopes)}"
 
 
+def _counted(
+    plan: StreamPlan,
+    stream: Auth0Stream,
+    http: Auth0HTTP,
+    settings: Settings,
+    totals: dict[str, int | None],
+    mode: str,
+) -> None:
+    """A listed stream whose total Auth0 gives: records, and pages of them."""
+    if stream.name not in totals:
+        try:
+            totals[stream.name] = count(http, stream.path)
+        except FeatureNotEnabled:
+            plan.scope = "not in the tenant's plan (will be skipped)"
+            return
+        except ScopeError as exc:
+            plan.scope = f"MISSING {' or '.join(exc.scopes) or 'a read scope'}"
+            plan.missing = exc.scopes or stream.scopes
+            return
+    total = totals[stream.name]
+    plan.records = total
+    page = settings.page_size if stream.name == "users" else PAGE
+    if total is not None:
+        plan.requests = max(math.ceil(total / page), 1)
+    if stream.name == "users" and mode == "export":
+        plan.requests = 3
+        plan.note = "" if total is not None else "an export job"
+    elif stream.name == "users":
+        plan.at_least = True  # windows and tie groups add a few
+
+
 def _top_level(
     plan: StreamPlan,
     stream: Auth0Stream,
@@ -182,26 +213,7 @@ def _top_level(
         plan.records, plan.requests, plan.per = ids, ids, "user ID"
         return
     if stream.path in COUNTABLE:
-        if stream.name not in totals:
-            try:
-                totals[stream.name] = count(http, stream.path)
-            except FeatureNotEnabled:
-                plan.scope = "not in the tenant's plan (will be skipped)"
-                return
-            except ScopeError as exc:
-                plan.scope = f"MISSING {' or '.join(exc.scopes) or 'a read scope'}"
-                plan.missing = exc.scopes or stream.scopes
-                return
-        total = totals[stream.name]
-        plan.records = total
-        page = settings.page_size if stream.name == "users" else PAGE
-        if total is not None:
-            plan.requests = max(math.ceil(total / page), 1)
-        if stream.name == "users" and mode == "export":
-            plan.requests = 3
-            plan.note = "" if total is not None else "an export job"
-        elif stream.name == "users":
-            plan.at_least = True  # windows and tie groups add a few
+        _counted(plan, stream, http, settings, totals, mode)
         return
     plan.requests, plan.at_least = 1, True
     if stream.name == "logs":
