@@ -27,12 +27,7 @@ def catalog_selecting(config: dict, streams: set[str]) -> dict:
     """The tap's discovered catalog with exactly `streams` selected."""
     from tap_auth0.tap import TapAuth0
 
-    catalog = TapAuth0(config=config).catalog_dict
-    for entry in catalog["streams"]:
-        for md in entry["metadata"]:
-            if md["breadcrumb"] == []:
-                md["metadata"]["selected"] = entry["tap_stream_id"] in streams
-    return catalog
+    return TapAuth0.catalog_selecting(config, streams)
 
 
 def run_tap(

@@ -92,6 +92,21 @@ class TapAuth0(TapHooks):
             self._skips = ScopeSkips(self.logger)
         return self._skips
 
+    @classmethod
+    def catalog_selecting(
+        cls, config: t.Mapping[str, t.Any], streams: t.Collection[str], *, add: bool = False
+    ) -> dict[str, t.Any]:
+        """The discovered catalog with exactly `streams` selected, or (`add`) the default
+        selection plus `streams`: what a catalog file for a chosen set of streams holds
+        (the bench and the tests build theirs with it)."""
+        catalog = cls(config=dict(config)).catalog_dict
+        for entry in catalog["streams"]:
+            chosen = entry["tap_stream_id"] in streams
+            for md in entry["metadata"]:
+                if md["breadcrumb"] == [] and (chosen or not add):
+                    md["metadata"]["selected"] = chosen
+        return catalog
+
     def discover_streams(self) -> list[Auth0Stream]:
         streams = [
             cls(self, settings=self.settings, http=self.http, skips=self.skips)

@@ -4,6 +4,7 @@ else a server already on 127.0.0.1:5432, else skip."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shlex
 import shutil
@@ -26,12 +27,11 @@ PGTEMP_NO_SERVER_BINARIES = 3  # `pgtemp.py start` exit status: no initdb/pg_ctl
 LOCAL_URI = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 
-def port_open(host: str, port: int, timeout: float = 0.5) -> bool:
-    try:
-        with socket.create_connection((host, port), timeout=timeout):
-            return True
-    except OSError:
-        return False
+def local_server_listens() -> bool:
+    """Whether a PostgreSQL server (or anything) listens on the default local port."""
+    with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", 5432), 0.5):
+        return True
+    return False
 
 
 def _pgtemp(action: str, datadir: str) -> subprocess.CompletedProcess:
@@ -67,7 +67,7 @@ def server() -> Iterator[str]:
         if started.returncode != PGTEMP_NO_SERVER_BINARIES:
             tail = (started.stderr or started.stdout).strip()[-2000:]
             pytest.skip(f"could not start a local PostgreSQL cluster: {tail}")
-        if port_open("127.0.0.1", 5432):
+        if local_server_listens():
             yield LOCAL_URI
             return
         pytest.skip(

@@ -23,21 +23,10 @@ def run_inprocess(
 
 def catalog_selecting(config: dict[str, t.Any], streams: set[str]) -> dict:
     """The tap's discovered catalog with exactly `streams` selected."""
-    catalog = TapAuth0(config=config).catalog_dict
-    for entry in catalog["streams"]:
-        for md in entry["metadata"]:
-            if md["breadcrumb"] == []:
-                md["metadata"]["selected"] = entry["tap_stream_id"] in streams
-    return catalog
+    return TapAuth0.catalog_selecting(config, streams)
 
 
 def catalog_adding(config: dict[str, t.Any], streams: set[str]) -> dict:
-    """The tap's discovered catalog, its default selection plus `streams` (opt-in streams
-    such as `user_detail` that a test reads beside the defaults)."""
-    catalog = TapAuth0(config=config).catalog_dict
-    for entry in catalog["streams"]:
-        if entry["tap_stream_id"] in streams:
-            for md in entry["metadata"]:
-                if md["breadcrumb"] == []:
-                    md["metadata"]["selected"] = True
-    return catalog
+    """The default selection plus `streams` (opt-in streams such as `user_detail` that a
+    test reads beside the defaults)."""
+    return TapAuth0.catalog_selecting(config, streams, add=True)
