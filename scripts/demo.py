@@ -33,6 +33,8 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+from auth0_sandbox.truth import tenant_row_counts
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
 import marts_truth  # noqa: E402
@@ -495,42 +497,15 @@ def show_landed(db: Path, truth: list[dict], extracted: dict[str, int]) -> None:
     table(["email domain", "users"], domains, "Top email domains:")
 
 
-# Table -> (truth key, how deep its rows sit: 0 a list, 1 per parent, 2 per parent and user).
-TENANT_TABLES = {
-    "roles": ("roles", 0),
-    "role_permissions": ("role_permissions", 1),
-    "role_members": ("role_users", 1),
-    "organizations": ("organizations", 0),
-    "organization_members": ("organization_members", 1),
-    "organization_member_roles": ("organization_member_roles", 2),
-    "organization_connections": ("organization_enabled_connections", 1),
-    "organization_invitations": ("organization_invitations", 1),
-    "clients": ("clients", 0),
-    "client_grants": ("client_grants", 0),
-    "grants": ("grants", 0),
-    "resource_servers": ("resource_servers", 0),
-    "connections": ("connections", 0),
-    "connection_clients": ("connection_clients", 1),
-    "actions": ("actions", 0),
-    "log_streams": ("log_streams", 0),
-}
-
-
-def _count(value: object, depth: int) -> int:
-    if depth == 0:
-        return len(value)  # type: ignore[arg-type]
-    return sum(_count(v, depth - 1) for v in value.values())  # type: ignore[attr-defined]
-
-
 def show_tenant_tables(db: Path, truth: object) -> None:
     """Roles, organizations, apps and connections: rows landed against the sandbox."""
     assert isinstance(truth, dict)
-    names = list(TENANT_TABLES)
+    expected_rows = tenant_row_counts(truth)
+    names = list(expected_rows)
     counts = duck(db, *(f"SELECT count(*) FROM {SCHEMA}.{name}" for name in names))
     rows = []
     for name, result in zip(names, counts, strict=True):
-        key, depth = TENANT_TABLES[name]
-        expected = _count(truth[key], depth)
+        expected = expected_rows[name]
         landed = result[0][0]
         rows.append(
             (f"{SCHEMA}.{name}", landed, expected, "OK" if landed == expected else "MISMATCH")

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from auth0_sandbox.truth import tenant_row_counts
+
 from tests.support.meltano import MeltanoRunner
 from tests.support.warehouse import query
 
@@ -24,36 +26,10 @@ OPT_IN = (
     "user_sessions",
     "user_refresh_tokens",
 )
-# Table -> (tenant_truth key, nesting: 0 a list, 1 per parent, 2 per parent and user).
-TENANT_TABLES = {
-    "roles": ("roles", 0),
-    "role_permissions": ("role_permissions", 1),
-    "role_members": ("role_users", 1),
-    "organizations": ("organizations", 0),
-    "organization_members": ("organization_members", 1),
-    "organization_member_roles": ("organization_member_roles", 2),
-    "organization_connections": ("organization_enabled_connections", 1),
-    "organization_invitations": ("organization_invitations", 1),
-    "clients": ("clients", 0),
-    "client_grants": ("client_grants", 0),
-    "grants": ("grants", 0),
-    "resource_servers": ("resource_servers", 0),
-    "connections": ("connections", 0),
-    "connection_clients": ("connection_clients", 1),
-    "actions": ("actions", 0),
-    "log_streams": ("log_streams", 0),
-}
-
-
-def _count(value: Any, depth: int) -> int:
-    if depth == 0:
-        return len(value)
-    return sum(_count(v, depth - 1) for v in value.values())
 
 
 def expected_counts(sandbox: Any) -> dict[str, int]:
-    tt = sandbox.tenant_truth()
-    counts = {name: _count(tt[key], depth) for name, (key, depth) in TENANT_TABLES.items()}
+    counts = tenant_row_counts(sandbox.tenant_truth())
     stats = sandbox.stats_truth()
     counts.update(
         users=len(sandbox.truth()),
