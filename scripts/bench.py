@@ -26,12 +26,14 @@ shared, noisy machine. Prints one Markdown table per part; `--quick` shrinks the
 from __future__ import annotations
 
 import argparse
+import importlib
 import io
 import os
 import sys
 import time
 from contextlib import redirect_stdout
 
+import benchdoc
 from auth0_sandbox import Sandbox, SandboxConfig
 from benchkit import (
     CREDS,
@@ -239,53 +241,45 @@ def bench_overrides(quick: bool) -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller sizes, shorter runs")
-    parts = [
-        "profiles",
-        "output",
-        "scale",
-        "export",
-        "rbac",
-        "listing",
-        "logs",
-        "overrides",
-        "default-run",
-    ]
-    parser.add_argument("--only", choices=parts, default=None)
+    parser.add_argument("--only", choices=list(benchdoc.PARTS), default=None)
     args = parser.parse_args()
+    run = {
+        "profiles": lambda q: [("Rate profiles, 150 ms latency", bench_profiles(q))],
+        "output": lambda q: [
+            (f"Output path, {n:,} records, one core", bench_output_path(n))
+            for n in [20_000 if q else 100_000]
+        ],
+        "scale": lambda q: [
+            (
+                "Users stream, no latency, no limit",
+                bench_scale([5_000, 20_000] if q else [20_000, 100_000]),
+            )
+        ],
+        "export": lambda q: [
+            (f"Export job vs search, {n:,} users", bench_export(n))
+            for n in [20_000 if q else 200_000]
+        ],
+        "rbac": lambda q: _module("bench_rbac").sections(q),
+        "listing": lambda q: _module("bench_listing").sections(q),
+        "logs": lambda q: _module("bench_logs").sections(q),
+        "overrides": lambda q: [("Record cost per SDK override, users", bench_overrides(q))],
+        "default-run": lambda q: _module("bench_default_run").sections(q),
+    }
+    measured = {
+        part: sections(args.quick) for part, sections in run.items() if args.only in (None, part)
+    }
     out = io.StringIO()
-    sections = []
-    if args.only in (None, "profiles"):
-        sections.append(("Rate profiles, 150 ms latency", bench_profiles(args.quick)))
-    if args.only in (None, "output"):
-        n = 20_000 if args.quick else 100_000
-        sections.append((f"Output path, {n:,} records, one core", bench_output_path(n)))
-    if args.only in (None, "scale"):
-        sizes = [5_000, 20_000] if args.quick else [20_000, 100_000]
-        sections.append(("Users stream, no latency, no limit", bench_scale(sizes)))
-    if args.only in (None, "export"):
-        n = 20_000 if args.quick else 200_000
-        sections.append((f"Export job vs search, {n:,} users", bench_export(n)))
-    if args.only in (None, "rbac"):
-        import bench_rbac  # scripts/bench_rbac.py
-
-        sections += bench_rbac.sections(args.quick)
-    if args.only in (None, "listing"):
-        import bench_listing  # scripts/bench_listing.py
-
-        sections += bench_listing.sections(args.quick)
-    if args.only in (None, "logs"):
-        import bench_logs  # scripts/bench_logs.py
-
-        sections += bench_logs.sections(args.quick)
-    if args.only in (None, "overrides"):
-        sections.append(("Record cost per SDK override, users", bench_overrides(args.quick)))
-    if args.only in (None, "default-run"):
-        import bench_default_run  # scripts/bench_default_run.py
-
-        sections += bench_default_run.sections(args.quick)
-    for title, rows in sections:
-        out.write(f"\n### {title}\n\n" + "\n".join(rows) + "\n")
+    for sections in measured.values():
+        for title, rows in sections:
+            out.write(f"\n### {title}\n\n" + "\n".join(rows) + "\n")
     print(out.getvalue())
+    if not args.quick:  # docs/performance.md holds full runs only
+        print(f"written: {benchdoc.write(measured)}")
+
+
+def _module(name: str):  # type: ignore[no-untyped-def]
+    """A section module of scripts/ (imported when its part runs)."""
+    return importlib.import_module(name)
 
 
 if __name__ == "__main__":
