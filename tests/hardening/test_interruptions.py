@@ -174,6 +174,30 @@ def armed(sb: Sandbox, after_users: int, knobs: dict[str, t.Any], pattern: str) 
     return check
 
 
+def throttled(sb: Sandbox, after_users: int) -> Trigger:
+    """Once `after_users` users are out, shrink the tenant's bucket and let another client
+    of the tenant keep spending it (a real bucket is shared): the tap's next requests meet
+    429s however well it paces its own. Fire at its first wait for the reset."""
+    knobs = {"rate_limit_burst": 2, "rate_limit_per_second": 5}
+    check = armed(sb, after_users, knobs, r"\(429\)")
+    drain = threading.Event()
+
+    def other_client() -> None:
+        until = time.monotonic() + 30
+        while time.monotonic() < until and sb.config.rate_limit_burst == knobs["rate_limit_burst"]:
+            sb.limiter.take("other")
+            time.sleep(0.01)
+
+    def armed_and_drained(p: Progress) -> bool:
+        fired = check(p)
+        if not drain.is_set() and sb.config.rate_limit_burst == knobs["rate_limit_burst"]:
+            drain.set()
+            threading.Thread(target=other_client, daemon=True).start()
+        return fired
+
+    return armed_and_drained
+
+
 def hook_mints(sb: Sandbox, fire_at: int, hold: float, before: t.Callable[[], None] | None = None):
     """Count token mints; from the `fire_at`-th on, set the event and hold the mint open
     `hold` seconds, so the kill lands while the tap is renewing its token."""
@@ -324,11 +348,7 @@ KILL_POINTS = [
     KillPoint("during-token-renewal-after-401-expired", [lambda sb: never], renewal="401"),
     KillPoint(
         "waiting-for-429-reset",
-        [
-            lambda sb: armed(
-                sb, 1050, {"rate_limit_burst": 2, "rate_limit_per_second": 5}, r"\(429\)"
-            )
-        ],
+        [lambda sb: throttled(sb, 1050)],
     ),
     KillPoint(
         "backing-off-after-5xx",
@@ -413,11 +433,7 @@ SIGTERM_POINTS = [
     ),
     KillPoint(
         "waiting-for-429-reset",
-        [
-            lambda sb: armed(
-                sb, 1110, {"rate_limit_burst": 2, "rate_limit_per_second": 5}, r"\(429\)"
-            )
-        ],
+        [lambda sb: throttled(sb, 1110)],
     ),
     KillPoint("inside-tie-group-after-a-state", [lambda sb: in_tie_group(tie_value(sb), 120)]),
 ]
