@@ -96,8 +96,9 @@ def write(measured: dict[str, list[tuple[str, list[str]]]]) -> Path:
             )
             body = f"{what}\n\n{stamp}\n{tables}"
         else:
-            body = (
-                old.get(part) or f'{what}\n\nNot measured yet: `make bench ARGS="--only {part}"`.\n'
+            body = old.get(part) or (
+                f'{what}\n\nNot measured by this writer yet: `make bench ARGS="--only {part}"`. '
+                "The last hand-kept figures are in `git show 5ae1f82:docs/performance.md`.\n"
             )
         parts.append(f"<!-- bench:{part} -->\n{body}<!-- /bench:{part} -->\n")
     DOC.write_text(PREAMBLE + "\n" + "\n".join(parts))
