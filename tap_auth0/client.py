@@ -25,7 +25,7 @@ from tap_auth0.pagination import OffsetPaginator, Paginator
 from tap_auth0.progress import Progress
 from tap_auth0.schemas import load_schema
 from tap_auth0.sdk_hooks import StreamHooks
-from tap_auth0.shrink_guard import ROWS_KEY, may_activate
+from tap_auth0.shrink_guard import may_activate, previous_rows
 from tap_auth0.totals import COUNTABLE, count
 
 if t.TYPE_CHECKING:
@@ -233,14 +233,14 @@ class Auth0Stream(StreamHooks):
         """ACTIVATE_VERSION after a complete read of `rows` rows, unless it shrank past
         `max_table_shrink` since the last one (shrink_guard.py)."""
         state = self.stream_state
-        last = state.get(ROWS_KEY)
+        last = previous_rows(state)  # before may_activate stores this read's count
         if may_activate(
             state, self.name, rows, max_shrink=self.settings.max_table_shrink, logger=self.logger
         ):
             self.write_activate_version(version)
             self.state_manager.is_flushed = False
         else:
-            self.held_back = (rows, t.cast(int, last))
+            self.held_back = (rows, t.cast(int, last))  # held: previous_rows gave an int
 
     @property
     def table_rows(self) -> int:
