@@ -228,8 +228,10 @@ class Auth0HTTP:
         """Send until `classify` (http_decisions.py) says return or raise: 429 waits for the
         reset, 5xx/timeouts/resets/bad bodies back off, a 401 'Expired token' renews a
         renewable token; the rest raise one-line errors. `decode`: the JSON body too."""
-        key = f"{method} {bucket or urlsplit(url).path}"
-        attempt = Attempt(self._policy(method, url, auth=auth, allow=allow, decode=decode))
+        path = urlsplit(url).path
+        endpoint = bucket or path  # rate-limit key and run-summary row
+        key = f"{method} {endpoint}"
+        attempt = Attempt(self._policy(method, path, auth=auth, allow=allow, decode=decode))
         while True:
             # The current token on every attempt: a retry after a wait must not carry a
             # token that expired meanwhile (token() renews ahead of expiry).
@@ -237,7 +239,7 @@ class Auth0HTTP:
             outcome = self._attempt(method, url, key, token, params, json_body)
             attempt = replace(attempt, token=token, jitter=random.uniform(0.5, 1.0))
             decision = classify(outcome, attempt)
-            self.stats.count(bucket or urlsplit(url).path, attempt, decision.action)
+            self.stats.count(endpoint, attempt, decision.action)
             if decision.action is Action.RETURN:
                 assert isinstance(outcome, requests.Response)
                 if decode and outcome.status_code < 300:
@@ -249,10 +251,10 @@ class Auth0HTTP:
             attempt = decision.next
 
     def _policy(
-        self, method: str, url: str, *, auth: bool, allow: tuple[int, ...], decode: bool
+        self, method: str, path: str, *, auth: bool, allow: tuple[int, ...], decode: bool
     ) -> Policy:
         return Policy(
-            label=f"{method} {urlsplit(url).path}",
+            label=f"{method} {path}",
             host=self.host,
             max_retries=self.max_retries,
             timeout=self.timeout,
