@@ -131,6 +131,11 @@ class Auth0Stream(StreamHooks):
         # this run's ACTIVATE_VERSION; for a run summary.
         self.held_back: tuple[int, int] | None = None
 
+    def lacks_scope(self, scopes: frozenset[str] | None) -> bool:
+        """Whether a token holding `scopes` (None: not readable from the token) certainly
+        cannot read this stream: it needs a scope and the token holds none it accepts."""
+        return scopes is not None and bool(self.scopes) and not scopes.intersection(self.scopes)
+
     # -- reading ------------------------------------------------------------------------
     def url_path(self, context: t.Mapping[str, t.Any] | None) -> str:
         if not context:

@@ -136,7 +136,7 @@ def build(
     mode = users_mode(settings, users)
     for stream in streams:
         plan = StreamPlan(stream.name, scope=_scope(stream, scopes))
-        if scopes is not None and stream.scopes and not scopes.intersection(stream.scopes):
+        if stream.lacks_scope(scopes):
             plan.missing = stream.scopes
         plans[stream.name] = plan
         parent = stream.parent.name if stream.parent else None

@@ -160,16 +160,7 @@ class TapAuth0(TapHooks):
         a good one). Only when the token says its scopes; otherwise each stream finds out
         as it runs, and one refused is skipped with a warning."""
         scopes = self.http.tokens.scopes() if self.http.tokens else None
-        if scopes is None:
-            return
-        gaps = {
-            s.name: s.scopes
-            for s in self.streams.values()
-            if isinstance(s, Auth0Stream)
-            and (s.selected or s.has_selected_descendents)
-            and s.scopes
-            and not scopes.intersection(s.scopes)
-        }
+        gaps = {s.name: s.scopes for s in self.streams_to_read() if s.lacks_scope(scopes)}
         if gaps:
             raise missing_scopes(gaps)
 
@@ -212,13 +203,19 @@ class TapAuth0(TapHooks):
     # -- connection test ------------------------------------------------------------------
     def plan(self) -> Plan:
         """What a full run of the selected streams will cost (plan.py)."""
-        streams = [
+        scopes = self.http.tokens.scopes() if self.http.tokens else None
+        return build_plan(
+            self.streams_to_read(), self.http, self.settings, scopes=scopes, users=self._users_total
+        )
+
+    def streams_to_read(self) -> list[Auth0Stream]:
+        """The streams a run reads: the selected ones and the parents of selected children
+        (in the tap's order, parents first)."""
+        return [
             s
             for s in self.streams.values()
             if isinstance(s, Auth0Stream) and (s.selected or s.has_selected_descendents)
         ]
-        scopes = self.http.tokens.scopes() if self.http.tokens else None
-        return build_plan(streams, self.http, self.settings, scopes=scopes, users=self._users_total)
 
     def check_connection(self) -> str:
         """Fail fast and say which: unreachable, bad credentials, wrong audience, scope."""
