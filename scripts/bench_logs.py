@@ -25,7 +25,7 @@ from benchkit import (
     throttle_cell,
 )
 
-from tap_auth0.streams.logs import TAKE
+from tap_auth0.log_reader import TAKE
 
 LOGS = "GET /api/v2/logs"
 # sandbox profile, label, events (full, quick): several seconds to ~20 s at 150 ms, and past

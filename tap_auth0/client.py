@@ -19,6 +19,7 @@ from urllib.parse import quote
 
 from singer_sdk.helpers.conform import TypeConformanceLevel
 
+from tap_auth0.changes.capture import WHOLE, ReadPlan
 from tap_auth0.errors import ScopeError, TapAuth0Error
 from tap_auth0.fanout import FanOut, Lane
 from tap_auth0.pagination import OffsetPaginator, Paginator
@@ -33,11 +34,14 @@ if t.TYPE_CHECKING:
 
     from singer_sdk import Tap
 
+    from tap_auth0.changes.capture import ChangeCapture
     from tap_auth0.http_client import Auth0HTTP
     from tap_auth0.settings import Settings
 
 Record = dict[str, t.Any]
 Context = dict[str, t.Any]
+DELETED_AT = "_sdc_deleted_at"
+DELETED_AT_SCHEMA = {"type": ["null", "string"], "format": "date-time"}
 # Room for every parent of a full-table stream: its children's lanes then run apart, each
 # at its own bucket's pace (contexts are a few bytes each).
 DECOUPLED_WINDOW = 100_000
@@ -102,6 +106,10 @@ class Auth0Stream(StreamHooks):
     activate_version: t.ClassVar[bool] = True
     # Hand a parent on only after its children were emitted (bookmark safety).
     hold_parents: t.ClassVar[bool] = False
+    # Get one by id (`/roles/{id}`): how change capture reads a nominated parent.
+    item_path: t.ClassVar[str] = ""
+    # Change capture may write tombstones (the key and `_sdc_deleted_at`) to this table.
+    tombstones: t.ClassVar[bool] = False
 
     # Auth0's JSON is already JSON-typed and the schemas allow extra keys: per-record
     # conformance would cost more than the rest of the output path and change nothing
@@ -116,13 +124,27 @@ class Auth0Stream(StreamHooks):
             # keep the SDK's default: a partitioning key makes it treat them as unsorted.)
             cls.state_partitioning_keys = []  # type: ignore[method-assign,assignment]
 
-    def __init__(self, tap: Tap, *, settings: Settings, http: Auth0HTTP, skips: ScopeSkips) -> None:
+    def __init__(
+        self,
+        tap: Tap,
+        *,
+        settings: Settings,
+        http: Auth0HTTP,
+        skips: ScopeSkips,
+        capture: ChangeCapture | None = None,
+    ) -> None:
         self.settings = settings
         self.http = http
         self.skips = skips
+        self.capture = capture
         schema = getattr(type(self), "schema", None)
         if not isinstance(schema, dict):
             schema = load_schema(self.name)
+        if self.tombstones:
+            schema = {
+                **schema,
+                "properties": {**schema.get("properties", {}), DELETED_AT: DELETED_AT_SCHEMA},
+            }
         super().__init__(tap, schema=schema)
         self._counter: t.Any = None
         self.emitted = 0
@@ -195,21 +217,57 @@ class Auth0Stream(StreamHooks):
         return row
 
     # -- the sync ---------------------------------------------------------------------------
+    def read_plan(self, children: list[Auth0Stream]) -> ReadPlan:
+        """Whole, by id or nothing (change capture, changes/capture.py). A table never read
+        completely, or with a child never read completely, is read whole."""
+        full = self.replication_key is None and self.activate_version
+        if self.capture is None or not full or self.parent is not None:
+            return WHOLE
+        read = ([self] if self.selected else []) + children
+        fresh = any(previous_rows(s.stream_state) is None for s in read)
+        return self.capture.plan(self.name, [c.name for c in children], fresh=fresh)
+
+    def records_by_id(self, ids: t.Collection[str]) -> t.Iterator[Record]:
+        """Each nominated item by id; a 404 confirms its deletion: a tombstone."""
+        params = self.request_params(None)
+        for item_id in sorted(ids):
+            item = self.http.get_item(self.item_path, item_id, params)
+            if item is None:
+                self.write_tombstone((item_id,))
+            else:
+                yield item
+
+    def write_tombstone(self, key: t.Sequence[str]) -> None:
+        """A confirmed deletion: the key and `_sdc_deleted_at` (loaders with `hard_delete`
+        drop the row, others mark it)."""
+        if self.selected and self.capture is not None and self.tombstones:
+            self.write_record(self.capture.tombstone(self.name, self.primary_keys or (), key))
+
+    def _wanted(self, plan: ReadPlan) -> t.Callable[[Record], bool] | None:
+        """Which parents' children a read fetches (None: every parent's)."""
+        if plan.children_of is None:
+            return None
+        field = next(iter(self.child_context.values()))
+        return lambda record: plan.wants_children(str(record.get(field)))
+
     def get_records(self, context: t.Mapping[str, t.Any] | None) -> t.Iterable[Record]:
         if self.name in self.skips.skipped:
             return
         children = [c for c in self.child_streams if c.selected]
-        full = self.replication_key is None and self.activate_version
+        plan = self.read_plan(children)
+        if plan.nothing:
+            return  # change capture: nothing in this table changed
+        full = self.replication_key is None and self.activate_version and plan.complete
         if full and self.selected:
             self.table_version = int(time.time() * 1000)
         for child in children:
             child.begin_table()
         rows = 0
         try:
-            source = self.records(context)
+            source = self.records(context) if plan.whole else self.records_by_id(plan.ids)
             if children:
                 fan = self.fan_out(children)
-                source = fan.along(source, self.context_for_children)
+                source = fan.along(source, self.context_for_children, self._wanted(plan))
             if full and self.selected:
                 for record in self.released(source):
                     rows += 1
@@ -226,7 +284,7 @@ class Auth0Stream(StreamHooks):
         if full and self.selected:
             self.activate_table(t.cast(int, self.table_version), rows)
         for child in children:
-            child.end_table(complete=self.children_complete)
+            child.end_table(complete=self.children_complete and plan.children_complete)
 
     @property
     def children_complete(self) -> bool:
@@ -339,7 +397,11 @@ class Auth0Stream(StreamHooks):
         self._table_start = self.emitted
 
     def emit(self, records: t.Iterable[Record], context: t.Mapping[str, t.Any] | None) -> None:
+        claims = self._claims(context)
+        listed: set[tuple[str, ...]] = set()
         for record in records:
+            if claims:
+                listed.add(tuple(str(record.get(k)) for k in self.primary_keys or ()))
             row = self.post_process(record, context)
             if row is None:
                 continue
@@ -347,6 +409,16 @@ class Auth0Stream(StreamHooks):
             self.emitted += 1
             if self._counter is not None:
                 self._counter.increment()
+        for key in claims:
+            if key not in listed:  # the re-read parent no longer lists it: confirmed
+                self.write_tombstone(key)
+
+    def _claims(self, context: t.Mapping[str, t.Any] | None) -> list[tuple[str, ...]]:
+        """Children the log says left this parent (change capture), to check against its
+        re-read."""
+        if self.capture is None or not self.capture.active or not context:
+            return []
+        return self.capture.claims(self.name, str(next(iter(context.values()))))
 
     def end_table(self, *, complete: bool) -> None:
         if self._counter is not None:

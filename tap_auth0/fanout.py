@@ -98,13 +98,20 @@ class FanOut:
         self.hold_parents = hold_parents
         self.window = window
 
-    def along(self, parents: t.Iterable[P], context: t.Callable[[P], Context]) -> t.Iterator[P]:
+    def along(
+        self,
+        parents: t.Iterable[P],
+        context: t.Callable[[P], Context],
+        wanted: t.Callable[[P], bool] | None = None,
+    ) -> t.Iterator[P]:
+        """Each parent, in order; its children are fetched unless `wanted` says no."""
         held: collections.deque[tuple[int, P]] = collections.deque()
         try:
             for seq, parent in enumerate(parents):
-                ctx = context(parent)
-                for lane in self.lanes:
-                    lane.submit(seq, ctx)
+                if wanted is None or wanted(parent):
+                    ctx = context(parent)
+                    for lane in self.lanes:
+                        lane.submit(seq, ctx)
                 if self.hold_parents:
                     held.append((seq, parent))
                 else:

@@ -164,20 +164,27 @@ class Auth0HTTP:
         self, user_id: str, params: t.Mapping[str, t.Any] | None = None
     ) -> dict[str, t.Any] | None:
         """Get a User; None when Auth0 says it does not exist (deleted meanwhile)."""
-        path = f"/users/{quote(user_id, safe='')}"
+        return self.get_item("/users/{id}", user_id, params)
+
+    def get_item(
+        self, template: str, item_id: str, params: t.Mapping[str, t.Any] | None = None
+    ) -> dict[str, t.Any] | None:
+        """GET one object by id (`template` as `/roles/{id}`, also its rate-limit bucket);
+        None when Auth0 answers 404: the API's own word that it does not exist."""
+        path = template.replace("{id}", quote(item_id, safe=""))
         reply = self.send(
             "GET",
             f"{self.api_base}{path}",
             params=params,
             allow=(404,),
-            bucket="/users/{id}",
+            bucket=template,
             decode=True,
         )
         if reply.response.status_code == 404:
             return None
         body = reply.body
         if not isinstance(body, dict):
-            raise Auth0APIError(f"GET /api/v2/users/{{id}} answered {type(body).__name__}")
+            raise Auth0APIError(f"GET /api/v2{template} answered {type(body).__name__}")
         return body
 
     def post_json(self, path: str, body: t.Mapping[str, t.Any]) -> t.Any:

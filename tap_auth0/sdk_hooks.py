@@ -403,6 +403,12 @@ class TapHooks(Tap):
                 f"several streams ({', '.join(split)}): remove the copy or batch_config"
             )
 
+    def sync_first(self, name: str) -> None:
+        """Sync stream `name` before the others (the SDK syncs in `streams` order)."""
+        streams = self.streams
+        if name in streams:
+            self._streams = {name: streams[name], **{k: v for k, v in streams.items() if k != name}}
+
     def load_streams(self) -> list[Stream]:  # type: ignore[misc]
         logger = self.logger
         quiet = _ChildStreamLinesAtDebug()

@@ -288,6 +288,24 @@ class Settings:
         "action code often embeds API keys.",
         default=False,
     )
+    change_capture: bool = setting(
+        "boolean",
+        "Change capture",
+        "Incremental runs read the tenant log since the last run (needs `read:logs`) and "
+        "re-read only the users, roles, organizations, connections and small tables it names, "
+        "with confirmed deletions as tombstones (`_sdc_deleted_at`). false: every run reads "
+        "every full table whole.",
+        default=True,
+    )
+    full_pass_interval: int = setting(
+        "integer",
+        "Full pass interval (hours)",
+        "With change capture, a run this many hours after the last full pass reads every full "
+        "table whole and ends it with ACTIVATE_VERSION: the backstop for changes the log never "
+        "shows. 0: only the first run, `--full-refresh` and the fallbacks do.",
+        default=24,
+        minimum=0,
+    )
     max_table_shrink: float = setting(
         "number",
         "Max table shrink",

@@ -16,6 +16,7 @@ from singer_sdk.singerlib.messages import StateMessage
 from singer_sdk.tap_base import CliTestOptionValue
 
 from tap_auth0 import output
+from tap_auth0.changes.capture import STATE_KEY, ChangeCapture
 from tap_auth0.client import Auth0Stream, ScopeSkips
 from tap_auth0.errors import (
     ConfigError,
@@ -61,6 +62,7 @@ class TapAuth0(TapHooks):
     _settings: Settings | None = None
     _http: Auth0HTTP | None = None
     _skips: ScopeSkips | None = None
+    _capture: ChangeCapture | None = None
     _users_total: int | None = None
 
     def validate_settings(self, config: t.Mapping[str, t.Any]) -> None:
@@ -92,6 +94,12 @@ class TapAuth0(TapHooks):
             self._skips = ScopeSkips(self.logger)
         return self._skips
 
+    @property
+    def capture(self) -> ChangeCapture:
+        if self._capture is None:
+            self._capture = ChangeCapture(self.settings, self.http, self.logger)
+        return self._capture
+
     @classmethod
     def catalog_selecting(
         cls, config: t.Mapping[str, t.Any], streams: t.Collection[str], *, add: bool = False
@@ -109,7 +117,9 @@ class TapAuth0(TapHooks):
 
     def discover_streams(self) -> list[Auth0Stream]:
         streams = [
-            cls(self, settings=self.settings, http=self.http, skips=self.skips)
+            cls(
+                self, settings=self.settings, http=self.http, skips=self.skips, capture=self.capture
+            )
             for cls in streams_for(self.settings)
         ]
         for stream in streams:
@@ -133,7 +143,10 @@ class TapAuth0(TapHooks):
                     f"Setting 'run_report_path': {report_path}: its folder does not exist"
                 )
             self.require_scopes()
+            self.begin_capture()
             super().sync_all()
+            self.capture.finish()
+            self.write_message(StateMessage(value=self.state))
             summary = self.skips.summary()
             if summary is not None:
                 self.logger.warning("%s", summary)
@@ -163,6 +176,23 @@ class TapAuth0(TapHooks):
         gaps = {s.name: s.scopes for s in self.streams_to_read() if s.lacks_scope(scopes)}
         if gaps:
             raise missing_scopes(gaps)
+
+    def begin_capture(self) -> None:
+        """Decide between a full pass and change capture (changes/capture.py); in a capture
+        run the log is read first: by the `logs` stream when selected, else here."""
+        logs = self.streams.get("logs")
+        logs_selected = bool(logs is not None and logs.selected)
+        scopes = self.http.tokens.scopes() if self.http.tokens else None
+        bookmarks = self.state.setdefault("bookmarks", {})
+        fresh = not any(k != STATE_KEY for k in bookmarks)
+        try:
+            self.capture.begin(bookmarks, scopes=scopes, logs_selected=logs_selected, fresh=fresh)
+        except ScopeError as exc:
+            self.capture.fall_back(f"the token cannot read the log ({exc.short})")
+        if self.capture.active and logs_selected:
+            self.sync_first("logs")
+        elif self.capture.active:
+            self.capture.announce()
 
     def report_run(self, status: str, seconds: float, since: str, error: str | None) -> None:
         """The closing summary table (stderr), and `run_report_path`'s JSON."""

@@ -21,6 +21,8 @@ class ConnectionsStream(Auth0Stream):
     scopes = ("read:connections",)
     secret_fields = ("options",)
     child_context: t.ClassVar[dict[str, str]] = {"connection_id": "id"}
+    item_path = "/connections/{id}"
+    tombstones = True
 
 
 class ConnectionClientsStream(Auth0Stream):

@@ -21,6 +21,8 @@ class OrganizationsStream(Auth0Stream):
     paginator = CheckpointPaginator()
     scopes = ("read:organizations", "read:organizations_summary")
     child_context: t.ClassVar[dict[str, str]] = {"organization_id": "id"}
+    item_path = "/organizations/{id}"
+    tombstones = True
 
 
 class OrganizationMembersStream(Auth0Stream):
@@ -35,6 +37,7 @@ class OrganizationMembersStream(Auth0Stream):
     paginator = CheckpointPaginator()
     scopes = ("read:organization_members",)
     drop_fields = ("roles",)  # they land in organization_member_roles
+    tombstones = True
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         super().__init__(*args, **kwargs)
@@ -75,6 +78,7 @@ class OrganizationMemberRolesStream(Auth0Stream):
     path = OrganizationMembersStream.path
     primary_keys = ("organization_id", "user_id", "role_id")
     scopes = ("read:organization_member_roles",)
+    tombstones = True
 
     def derive(self, records: list[dict[str, t.Any]]) -> list[dict[str, t.Any]]:
         return [
@@ -98,6 +102,7 @@ class OrganizationConnectionsStream(Auth0Stream):
     primary_keys = ("organization_id", "connection_id")
     paginator = OffsetPaginator()
     scopes = ("read:organization_connections",)
+    tombstones = True
 
 
 class OrganizationInvitationsStream(Auth0Stream):
@@ -112,3 +117,4 @@ class OrganizationInvitationsStream(Auth0Stream):
     paginator = OffsetPaginator()
     scopes = ("read:organization_invitations",)
     secret_fields = ("invitation_url", "ticket_id")
+    tombstones = True

@@ -18,6 +18,8 @@ class RolesStream(Auth0Stream):
     paginator = OffsetPaginator()
     scopes = ("read:roles",)
     child_context: t.ClassVar[dict[str, str]] = {"role_id": "id"}
+    item_path = "/roles/{id}"
+    tombstones = True
 
 
 class RolePermissionsStream(Auth0Stream):
@@ -28,6 +30,7 @@ class RolePermissionsStream(Auth0Stream):
     primary_keys = ("role_id", "resource_server_identifier", "permission_name")
     paginator = OffsetPaginator()
     scopes = ("read:roles",)
+    tombstones = True
 
 
 class RoleMembersStream(Auth0Stream):
@@ -40,3 +43,4 @@ class RoleMembersStream(Auth0Stream):
     primary_keys = ("role_id", "user_id")
     paginator = CheckpointPaginator()
     scopes = ("read:users", "read:roles", "read:role_members")
+    tombstones = True

@@ -20,6 +20,7 @@ class UserPermissionsStream(Auth0Stream):
     paginator = OffsetPaginator()
     scopes = ("read:users",)
     selected_by_default = False
+    tombstones = True
 
 
 class UserAuthenticationMethodsStream(Auth0Stream):
@@ -33,6 +34,7 @@ class UserAuthenticationMethodsStream(Auth0Stream):
     paginator = OffsetPaginator()
     scopes = ("read:authentication_methods",)
     selected_by_default = False
+    tombstones = True
 
 
 class UserSessionsStream(Auth0Stream):

@@ -20,6 +20,7 @@ from singer_sdk import Stream, Tap
 from singer_sdk.plugin_base import PluginBase
 
 from tap_auth0 import sdk_hooks
+from tap_auth0.changes import capture as capture_module
 from tap_auth0.errors import ConfigError
 from tap_auth0.streams.users import stream as users_module
 from tap_auth0.tap import TapAuth0
@@ -112,6 +113,7 @@ def frozen_clock(monkeypatch):
     """Both record paths stamp time_extracted at one instant."""
     monkeypatch.setattr(users_module, "datetime", _Frozen)
     monkeypatch.setattr(sdk_hooks, "datetime", _Frozen)
+    monkeypatch.setattr(capture_module, "datetime", _Frozen)
     monkeypatch.setattr("singer_sdk.streams.core.utc_now", lambda: FROZEN)
 
 

@@ -28,6 +28,7 @@ class UserDetailStream(Auth0Stream):
     parent = UsersStream
     scopes = ("read:users",)
     activate_version = False  # only a complete export activates a version (users.py)
+    tombstones = True
     schema = load_schema("user")
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:

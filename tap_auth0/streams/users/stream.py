@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections
+import itertools
 import time
 import typing as t
 from datetime import datetime, timedelta, timezone
@@ -70,6 +71,7 @@ class UsersStream(Auth0Stream):
     hold_parents = True
     # Search runs are incremental; a complete export activates its own version.
     activate_version = False
+    tombstones = True
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         super().__init__(*args, **kwargs)
@@ -84,6 +86,7 @@ class UsersStream(Auth0Stream):
         # (records handed on, floor, ranges read above it): the bookmark may move to
         # `floor` once that many records have passed through the SDK.
         self._floors: collections.deque[Floor] = collections.deque()
+        self._listed: set[str] = set()  # user_ids this run listed (change capture)
 
     def post_process(
         self, row: dict[str, t.Any], context: t.Mapping[str, t.Any] | None = None
@@ -185,10 +188,14 @@ class UsersStream(Auth0Stream):
             else "",
         )
         handed = 0
+        listed = self._listed
+        watch = self.capture is not None and self.capture.active
         floors = self._floors
         progress = Progress(self.logger, "users", "users", total=lambda: scan.stats.total)
         self._scan_total = lambda: scan.stats.total
         for users, floor in scan.pages():
+            if watch:
+                listed.update(str(u.get("user_id")) for u in users)
             yield from users
             handed += len(users)
             if floor is not None:
@@ -196,6 +203,27 @@ class UsersStream(Auth0Stream):
             progress.update(handed)
         self._log_progress(scan, final=True)
         self.window_end = end
+
+    def iter_named(self) -> t.Iterator[dict[str, t.Any]]:
+        """Change capture: the users the log names (roles, MFA factors, sessions, blocks
+        changed, or deleted) that the listing did not bring, read by Get a User, which is
+        never index-lagged. A 404 confirms a deletion: tombstones in `users` and
+        `user_detail`."""
+        if self.capture is None:
+            return
+        s = self.settings
+        params = projection(s.fields, s.include_fields, USERS_REQUIRED_FIELDS)
+        detail = self.detail_stream
+        for user_id in self.capture.users_to_read():
+            if user_id in self._listed:
+                continue
+            user = self.http.get_user(user_id, params)
+            if user is not None:
+                yield user
+                continue
+            self.write_tombstone((user_id,))
+            if detail is not None:
+                detail.write_tombstone((user_id,))
 
     def released(self, source: t.Iterable[dict[str, t.Any]]) -> t.Iterable[dict[str, t.Any]]:
         """Move the bookmark to each floor once its records have passed through the SDK
@@ -334,6 +362,7 @@ class UsersStream(Auth0Stream):
         self._export_version = None
         self._full_pass = False
         self._floors.clear()
+        self._listed.clear()
         if self.settings.user_ids:
             # `user_ids` asks for exactly those users: no listing of the tenant at all.
             self.logger.info("users: not listed, 'user_ids' is set (see user_detail)")
@@ -344,7 +373,7 @@ class UsersStream(Auth0Stream):
             self._full_pass = self.window_start(context) is None
             # The listing's bookmark moves by floors (see `released`), not per record.
             self.bookmarks_frozen = True
-            return self.iter_users(context)
+            return itertools.chain(self.iter_users(context), self.iter_named())
         self._full_pass = True
         # Every record of a full export carries one table version; ACTIVATE_VERSION at the
         # end lets targets drop the users deleted in Auth0. An export file is not ordered
