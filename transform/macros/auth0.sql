@@ -14,20 +14,63 @@
 {% endmacro %}
 
 {#-
-  select <expr> as <name>, ... from the landed table; when the stream was not extracted, the
-  same columns, all null, and no rows. columns: [[name, type, expression], ...].
+  select <expr> as <name>, ... from the landed table's live rows (auth0_live); when the
+  stream was not extracted, the same columns, all null, and no rows.
+  columns: [[name, type, expression], ...]; parents, users: see auth0_live.
 -#}
-{% macro auth0_staging(name, columns) %}
+{% macro auth0_staging(name, columns, parents=[], users=none) %}
   {%- set rel = auth0_relation(name) -%}
 select
   {%- for c in columns %}
     cast({{ c[2] if rel is not none else 'null' }} as {{ c[1] }}) as {{ c[0] }}{{ "," if not loop.last }}
   {%- endfor %}
   {%- if rel is not none %}
-from {{ rel }}
+from {{ rel }} as src
+where {{ auth0_live(rel, parents, users) }}
   {%- else %}
 where 1 = 0  {#- stream `{{ name }}` not extracted -#}
   {%- endif %}
+{% endmacro %}
+
+{#- Whether a landed table has a column (the loaders' `_sdc_*` ones are optional). -#}
+{% macro auth0_has_column(rel, column) %}
+  {%- if not execute -%}{{ return(false) }}{%- endif -%}
+  {%- for c in adapter.get_columns_in_relation(rel) -%}
+    {%- if c.name | lower == column -%}{{ return(true) }}{%- endif -%}
+  {%- endfor -%}
+  {{ return(false) }}
+{% endmacro %}
+
+{#- `<alias>._sdc_deleted_at is null` where the table has the column, else `true`. -#}
+{% macro auth0_not_deleted(rel, alias) %}
+  {{- return(alias ~ '."_sdc_deleted_at" is null' if auth0_has_column(rel, '_sdc_deleted_at') else 'true') -}}
+{% endmacro %}
+
+{#-
+  The condition for `src`'s live rows: not deleted (a tombstone or a version ACTIVATE_VERSION
+  retired: `_sdc_deleted_at`), under a live parent (a deleted role's or organization's
+  children may stay in the raw tables until the next full pass), and not of a deleted user.
+  parents: [[stream, [[child column, parent column], ...]], ...]; a parent not extracted
+  does not filter. users: the column holding a user_id (rows of a user whose `users` row is
+  a tombstone are left out).
+-#}
+{% macro auth0_live(rel, parents=[], users=none) %}
+  {%- set conds = [auth0_not_deleted(rel, 'src')] -%}
+  {%- for p in parents -%}
+    {%- set prel = auth0_relation(p[0]) -%}
+    {%- if prel is not none -%}
+      {%- set keys = [] -%}
+      {%- for k in p[1] -%}{%- do keys.append('p."' ~ k[1] ~ '" = src."' ~ k[0] ~ '"') -%}{%- endfor -%}
+      {%- do conds.append('exists (select 1 from ' ~ prel ~ ' as p where ' ~ keys | join(' and ') ~ ' and ' ~ auth0_not_deleted(prel, 'p') ~ ')') -%}
+    {%- endif -%}
+  {%- endfor -%}
+  {%- if users -%}
+    {%- set urel = auth0_relation('users') -%}
+    {%- if urel is not none and auth0_has_column(urel, '_sdc_deleted_at') -%}
+      {%- do conds.append('not exists (select 1 from ' ~ urel ~ ' as u where u."user_id" = src."' ~ users ~ '" and u."_sdc_deleted_at" is not null)') -%}
+    {%- endif -%}
+  {%- endif -%}
+  {{- return(conds | join('\n  and ')) -}}
 {% endmacro %}
 
 {#- Whether a stream was extracted (its table exists). -#}

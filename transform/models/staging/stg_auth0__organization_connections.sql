@@ -5,4 +5,4 @@
     ['is_signup_enabled', dbt.type_boolean(), '"is_signup_enabled"'],
     ['organization_id', dbt.type_string(), '"organization_id"'],
     ['show_as_button', dbt.type_boolean(), '"show_as_button"']
-]) }}
+], [['organizations', [['organization_id', 'id']]]]) }}

@@ -6,4 +6,4 @@
     ['expires_at', dbt.type_timestamp(), '"expires_at"'],
     ['invitation_id', dbt.type_string(), '"id"'],
     ['organization_id', dbt.type_string(), '"organization_id"']
-]) }}
+], [['organizations', [['organization_id', 'id']]]]) }}

@@ -5,4 +5,4 @@
     ['organization_id', dbt.type_string(), '"organization_id"'],
     ['picture', dbt.type_string(), '"picture"'],
     ['user_id', dbt.type_string(), '"user_id"']
-]) }}
+], [['organizations', [['organization_id', 'id']]]], users='user_id') }}

@@ -5,4 +5,4 @@
     ['picture', dbt.type_string(), '"picture"'],
     ['role_id', dbt.type_string(), '"role_id"'],
     ['user_id', dbt.type_string(), '"user_id"']
-]) }}
+], [['roles', [['role_id', 'id']]]], users='user_id') }}

@@ -5,4 +5,4 @@
     ['resource_server_identifier', dbt.type_string(), '"resource_server_identifier"'],
     ['resource_server_name', dbt.type_string(), '"resource_server_name"'],
     ['role_id', dbt.type_string(), '"role_id"']
-]) }}
+], [['roles', [['role_id', 'id']]]]) }}

@@ -19,4 +19,4 @@
     ['method_type', dbt.type_string(), '"type"'],
     ['user_agent', dbt.type_string(), '"user_agent"'],
     ['user_id', dbt.type_string(), '"user_id"']
-]) }}
+], [], users='user_id') }}

@@ -7,8 +7,9 @@ with indexed as (
         "user_id" as user_id,
         "identities" as identities,
         {{ auth0_index_series(auth0_array_length('"identities"')) }} as identity_index
-    from {{ rel }}
+    from {{ rel }} as src
     where {{ auth0_array_length('"identities"') }} > 0
+      and {{ auth0_not_deleted(rel, 'src') }}
 )
 
 select

@@ -5,4 +5,4 @@
     ['resource_server_identifier', dbt.type_string(), '"resource_server_identifier"'],
     ['resource_server_name', dbt.type_string(), '"resource_server_name"'],
     ['user_id', dbt.type_string(), '"user_id"']
-]) }}
+], [], users='user_id') }}

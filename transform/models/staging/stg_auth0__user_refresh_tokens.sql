@@ -9,4 +9,4 @@
     ['is_rotating', dbt.type_boolean(), '"rotating"'],
     ['session_id', dbt.type_string(), '"session_id"'],
     ['user_id', dbt.type_string(), '"user_id"']
-]) }}
+], [], users='user_id') }}

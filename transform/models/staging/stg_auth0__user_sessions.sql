@@ -8,4 +8,4 @@
     ['last_interacted_at', dbt.type_timestamp(), '"last_interacted_at"'],
     ['updated_at', dbt.type_timestamp(), '"updated_at"'],
     ['user_id', dbt.type_string(), '"user_id"']
-]) }}
+], [], users='user_id') }}
