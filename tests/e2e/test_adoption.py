@@ -3,11 +3,12 @@
 In a temp folder, against the sandbox and nothing else: ``meltano init``; ``meltano add
 tap-auth0 --from-ref`` the generated plugin definition, ``--no-install``; ``pip_url`` set to
 this checkout (built and installed like a release, so a file missing from the wheel fails
-here); ``target-jsonl`` from the README's own definition (``--from-ref``: Meltano Hub is not
-reachable from CI); ``meltano install``; ``meltano config set`` (the secret must go to
-``.env``); ``meltano config test tap-auth0``; ``meltano run tap-auth0 target-jsonl``, which
-must land every sandbox user. The commands are checked against the README section, and the
-loader definition is read from it, so the README cannot say something else.
+here); ``target-jsonl`` from the definition the README links to (docs/meltano.md,
+``--from-ref``: Meltano Hub is not reachable from CI); ``meltano install``; ``meltano config
+set`` (the secret must go to ``.env``); ``meltano config test tap-auth0``; ``meltano run
+tap-auth0 target-jsonl``, which must land every sandbox user. The commands are checked against
+the README section, and the loader definition is read from the page it links to, so neither can
+say something else.
 """
 
 from __future__ import annotations
@@ -28,6 +29,9 @@ from tests.support.paths import ROOT
 
 DEFINITION = ROOT / "plugin" / "extractors" / "tap-auth0--tap-auth0-singer.yml"
 SECTION = "## Use it in your Meltano project"
+# Where the README sends users without Meltano Hub access, for the loader's definition.
+NO_HUB_LINK = "docs/meltano.md#without-meltano-hub"
+NO_HUB_PAGE = ROOT / "docs" / "meltano.md"
 USERS, SEED = 400, 14
 CLIENT_ID, CLIENT_SECRET = "adoption-client", "adoption-secret-7c1e"
 TIMEOUT = 600
@@ -41,9 +45,11 @@ def readme_section() -> str:
 
 
 def readme_loader_definition(section: str) -> str:
-    """The target-jsonl definition the README tells users to write (its heredoc)."""
-    match = re.search(r"cat > target-jsonl\.yml <<'EOF'\n(.*?)\nEOF\n", section, re.S)
-    assert match, "README: the target-jsonl.yml heredoc is gone"
+    """The target-jsonl definition the README sends users to write (the linked heredoc)."""
+    assert f"({NO_HUB_LINK})" in section, f"README: the link to {NO_HUB_LINK} is gone"
+    page = NO_HUB_PAGE.read_text()
+    match = re.search(r"cat > target-jsonl\.yml <<'EOF'\n(.*?)\nEOF\n", page, re.S)
+    assert match, f"{NO_HUB_PAGE.name}: the target-jsonl.yml heredoc is gone"
     return match.group(1) + "\n"
 
 
@@ -126,7 +132,7 @@ def test_readme_adoption_path(sandbox: Sandbox, tmp_path: Path) -> None:
     assert text.count(f"pip_url: {definition['pip_url']}") == 1
     yml.write_text(text.replace(f"pip_url: {definition['pip_url']}", f"pip_url: {ROOT}"))
 
-    # the loader from the README's definition, then one install of both
+    # the loader from the definition the README links to, then one install of both
     (meltano.path / "target-jsonl.yml").write_text(readme_loader_definition(section))
     meltano("add", "target-jsonl", "--from-ref", "target-jsonl.yml", "--no-install")
     meltano("install")

@@ -33,7 +33,7 @@ from tests.support.cli import (
 )
 from tests.support.figures import report
 from tests.support.messages import parse, record_ids
-from tests.support.sandbox import intercept
+from tests.support.sandbox_instances import intercept
 from tests.support.stub_http import JSON, RATE, Reply, Seen, StubServer, free_port
 from tests.support.tap import catalog_adding, catalog_selecting
 

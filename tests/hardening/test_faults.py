@@ -36,7 +36,7 @@ from tests.support.meltano import (
     project_select,
 )
 from tests.support.messages import record_ids
-from tests.support.sandbox import restore_knobs
+from tests.support.sandbox_instances import restore_knobs
 from tests.support.tap import catalog_adding
 from tests.support.warehouse import assert_matches_truth, query
 

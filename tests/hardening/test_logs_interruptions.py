@@ -23,7 +23,7 @@ from auth0_sandbox import Sandbox, SandboxConfig
 
 from tests.support.cli import Attempt, Trigger, run_streamed
 from tests.support.figures import report
-from tests.support.sandbox import intercept
+from tests.support.sandbox_instances import intercept
 from tests.support.stub_http import Reply, Seen
 from tests.support.tap import catalog_selecting
 

@@ -20,7 +20,7 @@ import pytest
 from tap_auth0.sdk_hooks import SWITCH
 from tests.support.cli import run_cli
 from tests.support.messages import parse
-from tests.support.sandbox import TOKEN, fresh_sandbox
+from tests.support.sandbox_instances import TOKEN, fresh_sandbox
 from tests.support.tap import catalog_selecting
 
 # Top-level streams, a fan-out child of each of two parents, and their parents.

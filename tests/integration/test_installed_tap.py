@@ -20,7 +20,7 @@ import pytest
 from tests.support.cli import tap_env, write_json
 from tests.support.messages import parse, records
 from tests.support.paths import ROOT
-from tests.support.sandbox import TOKEN, fresh_sandbox
+from tests.support.sandbox_instances import TOKEN, fresh_sandbox
 
 WHEEL_VENV = os.environ.get("TAP_AUTH0_TEST_WHEEL_VENV")
 BIN = (ROOT / WHEEL_VENV).resolve() / "bin" if WHEEL_VENV else Path(sys.executable).parent
@@ -70,4 +70,4 @@ def test_the_wheel_venv_holds_the_built_wheel_and_nothing_of_the_checkout(tmp_pa
     assert Path(found["file"]).is_relative_to(venv), found["file"]
     assert found["direct_url"]["url"].endswith(".whl"), found["direct_url"]
     assert not found["direct_url"].get("dir_info", {}).get("editable"), found["direct_url"]
-    assert not found["sandbox"], "the emulator is installed in the wheel's venv"
+    assert not found["sandbox"], "the sandbox is installed in the wheel's venv"

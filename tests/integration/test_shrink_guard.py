@@ -6,7 +6,7 @@ from __future__ import annotations
 from tap_auth0.shrink_guard import ROWS_KEY
 from tests.support.cli import run_cli, stderr_lines
 from tests.support.messages import last_state, parse, records
-from tests.support.sandbox import TOKEN, fresh_sandbox
+from tests.support.sandbox_instances import TOKEN, fresh_sandbox
 from tests.support.tap import catalog_selecting
 
 # An export is a full pass of users every run: users, a per-user stream and a per-role

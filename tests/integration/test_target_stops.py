@@ -12,7 +12,7 @@ import pytest
 
 from tap_auth0.errors import EXIT_TARGET_STOPPED
 from tests.support.cli import TAP_BIN, stderr_lines, tap_env, write_json
-from tests.support.sandbox import TOKEN, fresh_sandbox
+from tests.support.sandbox_instances import TOKEN, fresh_sandbox
 
 
 @pytest.fixture(scope="module")

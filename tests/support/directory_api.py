@@ -12,7 +12,7 @@ import requests
 from auth0_sandbox import Sandbox, SandboxConfig
 
 from tests.support.recordings import cursor_id
-from tests.support.sandbox import api_session
+from tests.support.sandbox_instances import api_session
 
 TOKEN = "rbac-token"
 

@@ -50,10 +50,21 @@ def test_the_lock_pins_every_declared_dependency_within_its_range():
     pins = locked()
     for req in declared():
         name = canonical(req.name)
+        if req.url:  # a path in this checkout: installed from there, never pinned
+            assert name not in pins, f"{LOCK.name} pins {req.name}, a path in this checkout"
+            continue
         assert name in pins, f"{req.name} is in pyproject.toml but not in {LOCK.name}: make lock"
         assert req.specifier.contains(pins[name], prereleases=True), (
             f"{LOCK.name} pins {req.name}=={pins[name]}, outside {req}: make lock"
         )
+
+
+def test_the_dev_extra_installs_the_sandbox_from_this_checkout():
+    """`pip install -e '.[dev]'` brings the sandbox the tests and `make demo` start."""
+    sandbox = tomllib.loads((ROOT / "sandbox" / "pyproject.toml").read_text())["project"]
+    (req,) = [r for r in declared() if canonical(r.name) == canonical(sandbox["name"])]
+    assert req.url == "{root:uri}/sandbox", req
+    assert not req.marker, req
 
 
 def test_pre_commit_hooks_run_the_locked_tools():

@@ -14,7 +14,7 @@ import pytest
 import requests
 from auth0_sandbox import Sandbox, SandboxConfig
 
-from tests.support import sandbox as support
+from tests.support import sandbox_instances as support
 from tests.support.logs_api import logs_url, walk
 from tests.support.recordings import assert_like, body
 

@@ -14,7 +14,7 @@ import requests
 from auth0_sandbox import Sandbox, SandboxConfig
 from auth0_sandbox.logs import TYPE_WEIGHTS
 
-from tests.support import sandbox as support
+from tests.support import sandbox_instances as support
 from tests.support.logs_api import LINK, LOG_ID, logs_url, recorded_events, walk
 from tests.support.recordings import gets, ruby
 

@@ -11,7 +11,7 @@ import requests
 from auth0_sandbox import Sandbox
 
 from tests.support.recorded_bodies import RATE_429
-from tests.support.sandbox import TOKEN
+from tests.support.sandbox_instances import TOKEN
 
 Fresh = Callable[..., AbstractContextManager[Sandbox]]
 

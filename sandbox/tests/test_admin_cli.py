@@ -15,7 +15,7 @@ from pathlib import Path
 import requests
 from auth0_sandbox import Sandbox
 
-from tests.support.sandbox import TOKEN
+from tests.support.sandbox_instances import TOKEN
 
 Fresh = Callable[..., AbstractContextManager[Sandbox]]
 

@@ -8,7 +8,7 @@ import requests
 from auth0_sandbox import Sandbox
 
 from tests.support.recorded_bodies import PAGING_400
-from tests.support.sandbox import search
+from tests.support.sandbox_instances import search
 
 
 def test_default_per_page_and_deterministic_order(api: requests.Session, users_url: str) -> None:

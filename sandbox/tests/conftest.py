@@ -1,5 +1,5 @@
 """Shared in-process sandbox for the sandbox tests (real HTTP via requests); the helpers
-are in tests/support/sandbox.py."""
+are in tests/support/sandbox_instances.py."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 import requests
 from auth0_sandbox import Sandbox
 
-from tests.support import sandbox as support
+from tests.support import sandbox_instances as support
 
 
 @pytest.fixture(scope="session")

@@ -14,7 +14,7 @@ import pytest
 import requests
 from auth0_sandbox import Sandbox
 
-from tests.support.sandbox import TOKEN
+from tests.support.sandbox_instances import TOKEN
 
 Fresh = Callable[..., AbstractContextManager[Sandbox]]
 FIELDS = [

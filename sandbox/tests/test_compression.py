@@ -11,7 +11,7 @@ import pytest
 from auth0_sandbox import Sandbox
 from auth0_sandbox.cli import build_parser
 
-from tests.support.sandbox import TOKEN
+from tests.support.sandbox_instances import TOKEN
 
 
 def raw_get(

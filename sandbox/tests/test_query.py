@@ -10,7 +10,7 @@ import requests
 from auth0_sandbox import QueryError, Sandbox, parse
 from auth0_sandbox.lucene import And, Exists, MatchAll, Not, Or, Range, Term
 
-from tests.support.sandbox import search
+from tests.support.sandbox_instances import search
 
 User = dict[str, Any]
 
