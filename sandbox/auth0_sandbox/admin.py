@@ -70,6 +70,13 @@ def _route(sb: SandboxState, req: Request) -> Response:
             return json_response(201, sb.create_user(**_body(req)))
         except UserExists as exc:
             return json_response(409, {"error": str(exc)})
+    if m == "POST" and len(parts) == 3 and parts[0] == "users" and parts[2] == "enroll":
+        uid = unquote(parts[1])
+        kind = str(_body(req).get("type", "totp"))
+        try:
+            return json_response(201, sb.enroll(uid, kind))
+        except KeyError:
+            return json_response(404, {"error": f"no user {uid}"})
     if len(parts) == 2 and parts[0] == "users" and parts[1]:
         uid = unquote(parts[1])
         if m == "GET":
