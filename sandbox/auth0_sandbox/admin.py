@@ -1,6 +1,8 @@
 """``/_sandbox/*``: the SandboxState test API over HTTP, for shell scripts and Meltano runs.
 
 No auth, no rate limit, not counted in stats - it must never disturb what a test measures.
+Changes that stand for an admin's Management API call (users, roles, organizations) still log
+that call's ``sapi`` event, so a change-capture reader of the tenant log sees them.
 """
 
 from __future__ import annotations
