@@ -52,6 +52,14 @@ def _object(req: Request, *required: str) -> Doc:
     return body
 
 
+def _no_keywords(body: Doc) -> Doc:
+    """Keys that would collide with SandboxState's own keyword arguments are not Auth0 fields."""
+    for key in ("log", "caller"):
+        if key in body:
+            raise payload_error(f"'Additional properties not allowed: {key}'.")
+    return body
+
+
 def _type(value: Any) -> str:
     return {dict: "object", list: "array", str: "string", bool: "boolean"}.get(
         type(value), "null" if value is None else "number"
@@ -142,7 +150,7 @@ def delete_user(sb: SandboxState, req: Request, id: str) -> Response:  # noqa: A
 
 def update_user(sb: SandboxState, req: Request, id: str) -> Response:  # noqa: A002
     _user(sb, id)
-    changes = _object(req)
+    changes = _no_keywords(_object(req))
     return json_response(200, sb.update_user(id, caller=caller_of(sb, req), **changes))
 
 
@@ -251,7 +259,7 @@ def _role_permissions(add: bool) -> Callable[..., Response]:
 
 # -- organizations ----------------------------------------------------------------------------
 def create_organization(sb: SandboxState, req: Request) -> Response:
-    body = _object(req, "name")
+    body = _no_keywords(_object(req, "name"))
     extra = {k: v for k, v in body.items() if k not in ("name", "display_name")}
     try:
         org = sb.create_organization(
