@@ -1,6 +1,8 @@
 """``/_sandbox/*``: the SandboxState test API over HTTP, for shell scripts and Meltano runs.
 
 No auth, no rate limit, not counted in stats - it must never disturb what a test measures.
+Changes that stand for an admin's Management API call (users, roles, organizations) still log
+that call's ``sapi`` event, so a change-capture reader of the tenant log sees them.
 """
 
 from __future__ import annotations
@@ -70,6 +72,13 @@ def _route(sb: SandboxState, req: Request) -> Response:
             return json_response(201, sb.create_user(**_body(req)))
         except UserExists as exc:
             return json_response(409, {"error": str(exc)})
+    if m == "POST" and len(parts) == 3 and parts[0] == "users" and parts[2] == "enroll":
+        uid = unquote(parts[1])
+        kind = str(_body(req).get("type", "totp"))
+        try:
+            return json_response(201, sb.enroll(uid, kind))
+        except KeyError:
+            return json_response(404, {"error": f"no user {uid}"})
     if len(parts) == 2 and parts[0] == "users" and parts[1]:
         uid = unquote(parts[1])
         if m == "GET":

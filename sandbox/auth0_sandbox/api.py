@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, unquote
@@ -17,6 +17,8 @@ from urllib.parse import parse_qs, unquote
 from . import api_directory as D
 from . import api_logs as L
 from . import api_tenant as T
+from . import api_writes as W
+from . import audit
 from . import fields as F
 from .auth import require
 from .errors import ApiError, auth0_error, query_error
@@ -329,6 +331,7 @@ ROUTES: list[Route] = [
         ("read:organization_invitations",),
         "other",
     ),
+    *(Route(*w) for w in W.WRITES),
 ]
 
 
@@ -359,9 +362,23 @@ def route(
     if found is None:
         raise auth0_error(404, "Not Found")
     r, params = found
-    require(scopes, r.scopes)
     req.scopes = scopes
-    return r.handler(sb, req, **params)
+    try:
+        require(scopes, r.scopes)
+        return r.handler(sb, req, **params)
+    except ApiError as exc:
+        description = audit.DESCRIPTIONS.get((r.method, r.path))
+        if description is not None:  # a failed mutation is logged as fapi
+            try:
+                caller = W.caller_of(sb, req)
+            except ApiError:  # a body that is not JSON: logged as received
+                caller = W.caller_of(sb, replace(req, body=b""))
+                caller.body = req.body.decode(errors="replace")
+            event = audit.api_event(
+                caller, description, r.method, req.path, None, exc.status, exc.body
+            )
+            sb.logs.record([event])
+        raise
 
 
 def error_response(exc: ApiError, headers: dict[str, str] | None = None) -> Response:

@@ -37,12 +37,43 @@ READ_SCOPES = (
     "read:logs",
     "read:stats",
 )
+# Write scopes of the Management API mutations the sandbox serves (api_writes.py); granted by
+# default too, so tests can change the tenant the way an admin would.
+WRITE_SCOPES = (
+    "update:users",
+    "delete:users",
+    "create:role_members",
+    "delete:role_members",
+    "delete:authentication_methods",
+    "delete:sessions",
+    "delete:refresh_tokens",
+    "create:roles",
+    "update:roles",
+    "delete:roles",
+    "create:organizations",
+    "update:organizations",
+    "delete:organizations",
+    "create:organization_members",
+    "delete:organization_members",
+    "create:organization_member_roles",
+    "delete:organization_member_roles",
+    "create:organization_connections",
+    "delete:organization_connections",
+    "create:organization_invitations",
+    "delete:organization_invitations",
+    "create:clients",
+    "update:clients",
+    "delete:clients",
+    "update:connections",
+    "delete:connections",
+)
+DEFAULT_SCOPES = READ_SCOPES + WRITE_SCOPES
 # Never granted by default: with it Auth0 sends client secrets (see tenant.SECRET_CLIENT_FIELDS).
 CLIENT_KEYS_SCOPE = "read:client_keys"
 # The static token is like one copied from the API Explorer: broad scopes.
 STATIC_SCOPES = frozenset(
     {
-        *READ_SCOPES,
+        *DEFAULT_SCOPES,
         "read:user_idp_tokens",
         "read:logs",
         "read:clients",

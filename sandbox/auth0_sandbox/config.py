@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
-from .auth import READ_SCOPES, STATIC_SCOPES
+from .auth import DEFAULT_SCOPES, STATIC_SCOPES
 
 HELP = {
     "users": "number of generated users",
@@ -99,7 +99,7 @@ class SandboxConfig:
     client_id: str = "sandbox-client-id"
     client_secret: str = "sandbox-client-secret"
     audience: str | None = None  # default f"{base_url}/api/v2/"
-    scopes: str = " ".join(READ_SCOPES)  # granted to minted tokens
+    scopes: str = " ".join(DEFAULT_SCOPES)  # granted to minted tokens
     static_scopes: str = " ".join(sorted(STATIC_SCOPES))  # of the static access_token
     token_lifetime: int = 86400
     rate_limit_profile: str = "global"

@@ -418,6 +418,151 @@ class Directory:
             current += [r for r in role_ids if r not in current]
             return list(current)
 
+    def update_role(self, role_id: str, changes: Doc) -> Doc:
+        """PATCH name/description (KeyError: unknown role; ValueError: name taken)."""
+        with self.lock:
+            role = self.roles[role_id]
+            name = changes.get("name", role["name"])
+            if any(r["name"] == name and r["id"] != role_id for r in self.roles.values()):
+                raise ValueError(f"Role {name} already exists.")
+            role.update({k: v for k, v in changes.items() if k in ("name", "description")})
+            return dict(role)
+
+    def permission_doc(self, identifier: str, name: str) -> Doc:
+        """A permission as role/user permission lists show it (KeyError if the API or the
+        scope does not exist)."""
+        for rs in self.resource_servers:
+            if rs["identifier"] == identifier:
+                for scope in rs["scopes"]:
+                    if scope["value"] == name:
+                        return {
+                            "permission_name": name,
+                            "description": scope["description"],
+                            "resource_server_name": rs["name"],
+                            "resource_server_identifier": identifier,
+                        }
+        raise KeyError(f"{identifier} {name}")
+
+    def change_role_permissions(self, role_id: str, perms: list[Doc], add: bool) -> None:
+        """Add or remove ``{resource_server_identifier, permission_name}`` pairs."""
+        with self.lock:
+            current = self.role_permissions[role_id]  # KeyError: unknown role
+            keys = {(p["resource_server_identifier"], p["permission_name"]) for p in perms}
+            kept = [
+                p
+                for p in current
+                if (p["resource_server_identifier"], p["permission_name"]) not in keys
+            ]
+            if add:
+                kept += [self.permission_doc(i, n) for i, n in sorted(keys)]
+            self.role_permissions[role_id] = kept
+
+    def change_user_roles(self, user_id: str, role_ids: list[str], add: bool) -> None:
+        """Assign a user to roles or take them away (KeyError: unknown role or user)."""
+        with self.lock:
+            self._check_users([user_id])
+            for r in role_ids:
+                if r not in self.roles:
+                    raise KeyError(r)
+            stamp = now_ms()
+            for r in role_ids:
+                if add:
+                    self.role_users[r].add(user_id, stamp)
+                else:
+                    self.role_users[r].remove(user_id)
+
+    def update_organization(self, org_id: str, changes: Doc) -> Doc:
+        """PATCH name/display_name/branding/metadata (KeyError; ValueError: name taken)."""
+        with self.lock:
+            org = self.orgs[org_id]
+            name = changes.get("name", org["name"])
+            if any(o["name"] == name and o["id"] != org_id for o in self.orgs.values()):
+                raise ValueError("An organization with this name already exists.")
+            for key, value in changes.items():
+                if value is None:
+                    org.pop(key, None)
+                else:
+                    org[key] = copy.deepcopy(value)
+            return copy.deepcopy(org)
+
+    def remove_organization_members(self, org_id: str, user_ids: list[str]) -> int:
+        with self.lock:
+            seq = self.members[org_id]  # KeyError: unknown organization
+            removed = 0
+            for uid in user_ids:
+                if seq.remove(uid):
+                    removed += 1
+                    self.member_roles[org_id].pop(uid, None)
+            return removed
+
+    def remove_member_roles(self, org_id: str, user_id: str, role_ids: list[str]) -> list[str]:
+        with self.lock:
+            if user_id not in self.members[org_id]:
+                raise KeyError(user_id)
+            current = self.member_roles[org_id].get(user_id, [])
+            self.member_roles[org_id][user_id] = [r for r in current if r not in role_ids]
+            return list(self.member_roles[org_id][user_id])
+
+    def enable_connection(self, org_id: str, conn_id: str, settings: Doc) -> Doc:
+        """Enable (or re-set) a connection for an org (KeyError: org or connection)."""
+        with self.lock:
+            current = self.org_connections[org_id]
+            conn = next((c for c in self.connections if c["id"] == conn_id), None)
+            if conn is None:
+                raise KeyError(conn_id)
+            doc: Doc = {
+                "connection_id": conn_id,
+                "assign_membership_on_login": bool(settings.get("assign_membership_on_login")),
+                "show_as_button": bool(settings.get("show_as_button", True)),
+                "is_signup_enabled": bool(settings.get("is_signup_enabled", False)),
+                "connection": {"name": conn["name"], "strategy": conn["strategy"]},
+            }
+            self.org_connections[org_id] = [d for d in current if d["connection_id"] != conn_id] + [
+                doc
+            ]
+            return copy.deepcopy(doc)
+
+    def disable_connection(self, org_id: str, conn_id: str) -> bool:
+        with self.lock:
+            current = self.org_connections[org_id]  # KeyError: unknown organization
+            kept = [d for d in current if d["connection_id"] != conn_id]
+            self.org_connections[org_id] = kept
+            return len(kept) < len(current)
+
+    def create_invitation(self, org_id: str, body: Doc) -> Doc:
+        """A new invitation from an API body (client_id, inviter, invitee, ...)."""
+        with self.lock:
+            org = self.orgs[org_id]  # KeyError: unknown organization
+            inv = self._invitation(org, now_ms(), [], self._rng)
+            for key in (
+                "client_id",
+                "inviter",
+                "invitee",
+                "connection_id",
+                "app_metadata",
+                "user_metadata",
+                "roles",
+            ):
+                if key in body:
+                    inv[key] = copy.deepcopy(body[key])
+                elif key in ("connection_id", "app_metadata", "user_metadata", "roles"):
+                    inv.pop(key, None)
+            self.invitations[org_id].insert(0, inv)  # newest first
+            return copy.deepcopy(inv)
+
+    def delete_invitation(self, org_id: str, invitation_id: str) -> bool:
+        with self.lock:
+            current = self.invitations[org_id]  # KeyError: unknown organization
+            kept = [i for i in current if i["id"] != invitation_id]
+            self.invitations[org_id] = kept
+            return len(kept) < len(current)
+
+    def remove_connection(self, conn_id: str) -> None:
+        """A deleted connection is no longer enabled for any organization."""
+        with self.lock:
+            for oid, docs in self.org_connections.items():
+                self.org_connections[oid] = [d for d in docs if d["connection_id"] != conn_id]
+
     def remove_user(self, user_id: str) -> None:
         """A deleted user leaves every role and organization."""
         with self.lock:

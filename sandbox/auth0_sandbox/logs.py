@@ -71,7 +71,7 @@ LEAK_TYPES = frozenset({"pwd_leak"})
 LEAK_SIGNUP_TYPES = frozenset({"signup_pwd_leak"})
 _COUNTED = LOGIN_TYPES | SIGNUP_TYPES | LEAK_TYPES | LEAK_SIGNUP_TYPES
 
-_STRATEGY_TYPE = {
+STRATEGY_TYPE = {
     "auth0": "database",
     "google-oauth2": "social",
     "github": "social",
@@ -246,7 +246,7 @@ class _Factory:
             "user_agent": ua,
             "audience": None,
             "strategy": conn["strategy"] if conn else None,
-            "strategy_type": _STRATEGY_TYPE.get(conn["strategy"]) if conn else None,
+            "strategy_type": STRATEGY_TYPE.get(conn["strategy"]) if conn else None,
             "isMobile": mobile,
             "location_info": self._location(),
         }
@@ -577,6 +577,17 @@ class LogStore:
                     date_ms = now_us // 1000 - rng.randrange(0, 3_000)
                 etype = _pick_type(rng.random())
                 items.append((now_us + i, date_ms, factory.make(etype, date_ms)))
+            return self._add(items)
+
+    def record(self, events: list[Doc]) -> list[str]:
+        """Hold events that happen now (a change to the tenant), in the given order."""
+        with self.lock:
+            now_us = max(time.time_ns() // 1000, self._last_ingest_us + 1)
+            items = []
+            for i, e in enumerate(events):
+                ms = (now_us + i) // 1000
+                e["date"] = iso_ms(ms)
+                items.append((now_us + i, ms, e))
             return self._add(items)
 
     # -- retention --------------------------------------------------------------------------

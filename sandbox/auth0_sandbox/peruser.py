@@ -68,6 +68,9 @@ class PerUser:
         self._client_ids = client_ids
         self._audiences = audiences
         self._cache: dict[tuple[str, str, str], list[tuple[int, Doc]]] = {}
+        # (kind, user_id) -> the list after a change (a delete or an enrolment): it replaces
+        # the generated one, so GET after DELETE answers what is left.
+        self._overlay: dict[tuple[str, str], list[tuple[int, Doc]]] = {}
         self._lock = threading.Lock()
 
     def has(self, kind: str, user_id: str) -> bool:
@@ -76,6 +79,10 @@ class PerUser:
 
     def items(self, kind: str, user: Doc) -> list[tuple[int, Doc]]:
         uid = user["user_id"]
+        with self._lock:
+            changed = self._overlay.get((kind, uid))
+        if changed is not None:
+            return changed
         if not self.has(kind, uid):
             return []
         key = (kind, uid, user.get("created_at", ""))
@@ -93,6 +100,18 @@ class PerUser:
 
     def docs(self, kind: str, user: Doc) -> list[Doc]:
         return [d for _, d in self.items(kind, user)]
+
+    def replace(self, kind: str, user_id: str, items: list[tuple[int, Doc]]) -> None:
+        """Make ``items`` the user's list of ``kind`` from now on (kept in API order)."""
+        items = sorted(items, key=lambda p: (p[0], p[1].get("id", p[1].get("permission_name", ""))))
+        with self._lock:
+            self._overlay[(kind, user_id)] = items
+
+    def forget(self, user_id: str) -> None:
+        """Drop a deleted user's changes (a new user with that id starts afresh)."""
+        with self._lock:
+            for kind in KINDS:
+                self._overlay.pop((kind, user_id), None)
 
     # -- generators -----------------------------------------------------------------------
     def _gen_permissions(self, user: Doc, rng: random.Random, start: int) -> list[tuple[int, Doc]]:
@@ -196,6 +215,19 @@ class PerUser:
             }
             out.append((stamp, doc))
         return out
+
+
+def enrollment(user: Doc, kind: str, stamp: int) -> Doc:
+    """A confirmed authentication method the user just enrolled (``kind`` as the API's
+    ``type``: email, totp, phone, webauthn-roaming, ...)."""
+    rng = random.Random(f"enroll:{user['user_id']}:{kind}:{stamp}")
+    doc: Doc = {"id": f"{kind}|dev_{_pick(rng, 16)}", "type": kind, "confirmed": True}
+    if kind == "email":
+        doc["email"] = _mask_email(user.get("email") or "user@example.com")
+    elif kind == "phone":
+        doc["phone_number"] = "XXXXXXXXXXX" + f"{rng.randrange(10000):04d}"
+    doc["created_at"] = iso_ms(stamp)
+    return doc
 
 
 def _ms(value: Any) -> int | None:

@@ -10,6 +10,8 @@ import copy
 from datetime import datetime, timezone
 from typing import Any
 
+from . import audit
+from .audit import Caller, api_path
 from .auth import TokenRegistry
 from .config import SandboxConfig
 from .data import day_anchor_ms, generate_users, make_connections
@@ -17,12 +19,12 @@ from .directory import Directory
 from .exports import ExportJobs
 from .faults import Faults
 from .logs import LogStore, make_actors
-from .peruser import KINDS, PerUser
+from .peruser import KINDS, PerUser, enrollment
 from .ratelimit import RateLimiter
 from .stats import Stats
 from .store import UserStore
 from .tenant import Tenant
-from .timeutil import parse_instant
+from .timeutil import iso_ms, now_ms, parse_instant
 
 
 class SandboxState:
@@ -110,18 +112,39 @@ class SandboxState:
         """Current users exactly as GET /users/{id} returns them, in user_id order."""
         return self.store.truth()
 
-    def update_user(self, user_id: str, **changes: Any) -> dict[str, Any]:
-        """Apply changes (PATCH semantics) and set updated_at = now; KeyError if unknown."""
-        return self.store.update(user_id, changes)
+    def update_user(
+        self, user_id: str, *, log: bool = True, caller: Caller | None = None, **changes: Any
+    ) -> dict[str, Any]:
+        """Apply changes (PATCH semantics) and set updated_at = now; KeyError if unknown.
+        Logs "Update a User" unless ``log`` is False."""
+        doc = self.store.update(user_id, changes)
+        self._log_call(log, caller, "PATCH", "/users/{id}", {"id": user_id}, changes, 200, doc)
+        return doc
 
-    def create_user(self, **fields: Any) -> dict[str, Any]:
-        return self.store.create(fields)
+    def create_user(
+        self, *, log: bool = True, caller: Caller | None = None, **fields: Any
+    ) -> dict[str, Any]:
+        doc = self.store.create(fields)
+        self._log_call(log, caller, "POST", "/users", {}, fields, 201, doc)
+        return doc
 
-    def delete_user(self, user_id: str) -> bool:
-        """Delete a user; like Auth0, they leave every role and organization too."""
+    def delete_user(self, user_id: str, *, log: bool = True, caller: Caller | None = None) -> bool:
+        """Delete a user; like Auth0, they leave every role and organization too. Logs
+        ``sdu`` and "Delete a User"."""
+        user = self.store.get(user_id)
         deleted = self.store.delete(user_id)
-        if deleted:
+        if deleted and user is not None:
             self.directory.remove_user(user_id)
+            self.peruser.forget(user_id)
+            if log:
+                conn_name = (user.get("identities") or [{}])[0].get("connection")
+                conn = next((c for c in self.connections if c["name"] == conn_name), None)
+                sdu = audit.user_deleted_event(
+                    caller or self.admin_caller(), user, self.config.tenant, conn
+                )
+                self._log_call(
+                    log, caller, "DELETE", "/users/{id}", {"id": user_id}, None, 204, {}, [sdu]
+                )
         return deleted
 
     def touch(self, count: int, seed: int = 0) -> list[str]:
@@ -210,33 +233,429 @@ class SandboxState:
         description: str = "",
         permissions: list[dict[str, Any]] | None = None,
         role_id: str | None = None,
+        *,
+        log: bool = True,
+        caller: Caller | None = None,
     ) -> dict[str, Any]:
         """A new role (ValueError if the name is taken); permissions as the API shows them."""
-        return self.directory.create_role(name, description, permissions, role_id)
+        role = self.directory.create_role(name, description, permissions, role_id)
+        body = {"name": name, "description": description}
+        self._log_call(log, caller, "POST", "/roles", {}, body, 200, role)
+        return role
 
-    def delete_role(self, role_id: str) -> bool:
+    def update_role(
+        self,
+        role_id: str,
+        changes: dict[str, Any],
+        *,
+        log: bool = True,
+        caller: Caller | None = None,
+    ) -> dict[str, Any]:
+        role = self.directory.update_role(role_id, changes)
+        self._log_call(log, caller, "PATCH", "/roles/{id}", {"id": role_id}, changes, 200, role)
+        return role
+
+    def delete_role(self, role_id: str, *, log: bool = True, caller: Caller | None = None) -> bool:
         """Remove a role with its users/permissions and from org members' roles."""
-        return self.directory.delete_role(role_id)
+        ok = self.directory.delete_role(role_id)
+        if ok:
+            self._log_call(log, caller, "DELETE", "/roles/{id}", {"id": role_id}, {}, 200, {})
+        return ok
 
-    def add_role_users(self, role_id: str, user_ids: list[str]) -> int:
+    def add_role_users(
+        self, role_id: str, user_ids: list[str], *, log: bool = True, caller: Caller | None = None
+    ) -> int:
         """Assign users (KeyError for an unknown role or user); returns how many were new."""
-        return self.directory.add_role_users(role_id, user_ids)
+        added = self.directory.add_role_users(role_id, user_ids)
+        body = {"users": user_ids}
+        self._log_call(log, caller, "POST", "/roles/{id}/users", {"id": role_id}, body, 200, {})
+        return added
+
+    def change_role_permissions(
+        self,
+        role_id: str,
+        permissions: list[dict[str, Any]],
+        add: bool,
+        *,
+        log: bool = True,
+        caller: Caller | None = None,
+    ) -> None:
+        """Associate or remove ``{resource_server_identifier, permission_name}`` pairs."""
+        self.directory.change_role_permissions(role_id, permissions, add)
+        method, status = ("POST", 201) if add else ("DELETE", 204)
+        body = {"permissions": permissions}
+        self._log_call(
+            log, caller, method, "/roles/{id}/permissions", {"id": role_id}, body, status, {}
+        )
+
+    def change_user_roles(
+        self,
+        user_id: str,
+        role_ids: list[str],
+        add: bool,
+        *,
+        log: bool = True,
+        caller: Caller | None = None,
+    ) -> None:
+        """Assign roles to a user or remove them (KeyError: unknown user or role)."""
+        self.directory.change_user_roles(user_id, role_ids, add)
+        method = "POST" if add else "DELETE"
+        body = {"roles": role_ids}
+        self._log_call(log, caller, method, "/users/{id}/roles", {"id": user_id}, body, 204, {})
+
+    def change_user_permissions(
+        self,
+        user_id: str,
+        permissions: list[dict[str, Any]],
+        add: bool,
+        *,
+        log: bool = True,
+        caller: Caller | None = None,
+    ) -> None:
+        """Directly assign or remove permissions (KeyError: unknown user or permission)."""
+        user = self._user(user_id)
+        keys = {(p["resource_server_identifier"], p["permission_name"]) for p in permissions}
+        kept = [
+            d
+            for d in self.peruser.docs("permissions", user)
+            if (d["resource_server_identifier"], d["permission_name"]) not in keys
+        ]
+        if add:
+            direct = [{"source_id": "", "source_name": "", "source_type": "DIRECT"}]
+            kept += [
+                {**self.directory.permission_doc(i, n), "sources": direct} for i, n in sorted(keys)
+            ]
+        kept.sort(key=lambda d: (d["resource_server_identifier"], d["permission_name"]))
+        self.peruser.replace("permissions", user_id, list(enumerate(kept)))
+        method, status = ("POST", 201) if add else ("DELETE", 204)
+        body = {"permissions": permissions}
+        self._log_call(
+            log, caller, method, "/users/{id}/permissions", {"id": user_id}, body, status, {}
+        )
+
+    def delete_authentication_methods(
+        self,
+        user_id: str,
+        method_id: str | None = None,
+        *,
+        log: bool = True,
+        caller: Caller | None = None,
+    ) -> bool:
+        """Delete one authentication method (False if the user has no such method) or, with
+        ``method_id`` None, all of them (KeyError: unknown user)."""
+        user = self._user(user_id)
+        items = self.peruser.items("authentication_methods", user)
+        kept = [p for p in items if method_id is not None and p[1]["id"] != method_id]
+        if method_id is not None and len(kept) == len(items):
+            return False
+        self.peruser.replace("authentication_methods", user_id, kept)
+        if method_id is None:
+            self._log_call(
+                log,
+                caller,
+                "DELETE",
+                "/users/{id}/authentication-methods",
+                {"id": user_id},
+                None,
+                204,
+                {},
+            )
+        else:
+            self._log_call(
+                log,
+                caller,
+                "DELETE",
+                "/users/{id}/authentication-methods/{authentication_method_id}",
+                {"id": user_id, "authentication_method_id": method_id},
+                None,
+                204,
+                {},
+            )
+        return True
+
+    def delete_user_items(
+        self, user_id: str, kind: str, *, log: bool = True, caller: Caller | None = None
+    ) -> None:
+        """All of a user's ``sessions`` or ``refresh_tokens`` revoked (KeyError: no user)."""
+        self._user(user_id)
+        self.peruser.replace(kind, user_id, [])
+        template = "/users/{user_id}/" + kind.replace("_", "-")
+        self._log_call(log, caller, "DELETE", template, {"user_id": user_id}, None, 202, {})
+
+    def delete_session(
+        self, session_id: str, *, log: bool = True, caller: Caller | None = None
+    ) -> bool:
+        """Revoke one session, whoever's it is (False if none has that id)."""
+        for user in self.store.snapshot():
+            items = self.peruser.items("sessions", user)
+            kept = [p for p in items if p[1]["id"] != session_id]
+            if len(kept) < len(items):
+                self.peruser.replace("sessions", user["user_id"], kept)
+                self._log_call(
+                    log, caller, "DELETE", "/sessions/{id}", {"id": session_id}, None, 202, {}
+                )
+                return True
+        return False
+
+    def enroll(self, user_id: str, kind: str = "totp") -> dict[str, Any]:
+        """A user enrolls an MFA factor (what the Management API cannot do): the new
+        authentication method, logged as ``gd_enrollment_complete``."""
+        user = self._user(user_id)
+        stamp = now_ms()
+        doc = enrollment(user, kind, stamp)
+        items = self.peruser.items("authentication_methods", user)
+        self.peruser.replace("authentication_methods", user_id, [*items, (stamp, doc)])
+        self.logs.record([audit.enrollment_event(self.admin_caller(), user, doc)])
+        return copy.deepcopy(doc)
+
+    def _user(self, user_id: str) -> dict[str, Any]:
+        user = self.store.get(user_id)
+        if user is None:
+            raise KeyError(user_id)
+        return user
 
     def create_organization(
-        self, name: str, display_name: str | None = None, **extra: Any
+        self,
+        name: str,
+        display_name: str | None = None,
+        *,
+        log: bool = True,
+        caller: Caller | None = None,
+        **extra: Any,
     ) -> dict[str, Any]:
-        return self.directory.create_organization(name, display_name, **extra)
+        org = self.directory.create_organization(name, display_name, **extra)
+        body = {"name": name, **({"display_name": display_name} if display_name else {}), **extra}
+        self._log_call(log, caller, "POST", "/organizations", {}, body, 201, org)
+        return org
 
-    def delete_organization(self, org_id: str) -> bool:
-        return self.directory.delete_organization(org_id)
+    def update_organization(
+        self,
+        org_id: str,
+        changes: dict[str, Any],
+        *,
+        log: bool = True,
+        caller: Caller | None = None,
+    ) -> dict[str, Any]:
+        org = self.directory.update_organization(org_id, changes)
+        params = {"id": org_id}
+        self._log_call(log, caller, "PATCH", "/organizations/{id}", params, changes, 200, org)
+        return org
 
-    def add_organization_members(self, org_id: str, user_ids: list[str]) -> int:
+    def delete_organization(
+        self, org_id: str, *, log: bool = True, caller: Caller | None = None
+    ) -> bool:
+        ok = self.directory.delete_organization(org_id)
+        if ok:
+            params = {"id": org_id}
+            self._log_call(log, caller, "DELETE", "/organizations/{id}", params, {}, 204, {})
+        return ok
+
+    def add_organization_members(
+        self, org_id: str, user_ids: list[str], *, log: bool = True, caller: Caller | None = None
+    ) -> int:
         """Add members (KeyError for an unknown org or user); returns how many were new."""
-        return self.directory.add_organization_members(org_id, user_ids)
+        added = self.directory.add_organization_members(org_id, user_ids)
+        self._log_call(
+            log,
+            caller,
+            "POST",
+            "/organizations/{id}/members",
+            {"id": org_id},
+            {"members": user_ids},
+            204,
+            {},
+        )
+        return added
 
-    def assign_member_roles(self, org_id: str, user_id: str, role_ids: list[str]) -> list[str]:
+    def remove_organization_members(
+        self, org_id: str, user_ids: list[str], *, log: bool = True, caller: Caller | None = None
+    ) -> int:
+        removed = self.directory.remove_organization_members(org_id, user_ids)
+        self._log_call(
+            log,
+            caller,
+            "DELETE",
+            "/organizations/{id}/members",
+            {"id": org_id},
+            {"members": user_ids},
+            204,
+            {},
+        )
+        return removed
+
+    def assign_member_roles(
+        self,
+        org_id: str,
+        user_id: str,
+        role_ids: list[str],
+        *,
+        log: bool = True,
+        caller: Caller | None = None,
+    ) -> list[str]:
         """Give an org member roles (KeyError if not a member / unknown role)."""
-        return self.directory.assign_member_roles(org_id, user_id, role_ids)
+        roles = self.directory.assign_member_roles(org_id, user_id, role_ids)
+        self._log_call(
+            log,
+            caller,
+            "POST",
+            "/organizations/{id}/members/{user_id}/roles",
+            {"id": org_id, "user_id": user_id},
+            {"roles": role_ids},
+            204,
+            {},
+        )
+        return roles
+
+    def remove_member_roles(
+        self,
+        org_id: str,
+        user_id: str,
+        role_ids: list[str],
+        *,
+        log: bool = True,
+        caller: Caller | None = None,
+    ) -> list[str]:
+        roles = self.directory.remove_member_roles(org_id, user_id, role_ids)
+        self._log_call(
+            log,
+            caller,
+            "DELETE",
+            "/organizations/{id}/members/{user_id}/roles",
+            {"id": org_id, "user_id": user_id},
+            {"roles": role_ids},
+            204,
+            {},
+        )
+        return roles
+
+    def enable_org_connection(
+        self, org_id: str, body: dict[str, Any], *, log: bool = True, caller: Caller | None = None
+    ) -> dict[str, Any]:
+        doc = self.directory.enable_connection(org_id, body["connection_id"], body)
+        self._log_call(
+            log,
+            caller,
+            "POST",
+            "/organizations/{id}/enabled_connections",
+            {"id": org_id},
+            body,
+            201,
+            doc,
+        )
+        return doc
+
+    def disable_org_connection(
+        self, org_id: str, conn_id: str, *, log: bool = True, caller: Caller | None = None
+    ) -> bool:
+        ok = self.directory.disable_connection(org_id, conn_id)
+        if ok:
+            self._log_call(
+                log,
+                caller,
+                "DELETE",
+                "/organizations/{id}/enabled_connections/{connectionId}",
+                {"id": org_id, "connectionId": conn_id},
+                None,
+                204,
+                {},
+            )
+        return ok
+
+    def create_invitation(
+        self, org_id: str, body: dict[str, Any], *, log: bool = True, caller: Caller | None = None
+    ) -> dict[str, Any]:
+        inv = self.directory.create_invitation(org_id, body)
+        self._log_call(
+            log, caller, "POST", "/organizations/{id}/invitations", {"id": org_id}, body, 201, inv
+        )
+        return inv
+
+    def delete_invitation(
+        self, org_id: str, inv_id: str, *, log: bool = True, caller: Caller | None = None
+    ) -> bool:
+        ok = self.directory.delete_invitation(org_id, inv_id)
+        if ok:
+            self._log_call(
+                log,
+                caller,
+                "DELETE",
+                "/organizations/{id}/invitations/{invitation_id}",
+                {"id": org_id, "invitation_id": inv_id},
+                None,
+                204,
+                {},
+            )
+        return ok
+
+    # -- clients and connections ----------------------------------------------------------
+    def create_client(
+        self, body: dict[str, Any], *, log: bool = True, caller: Caller | None = None
+    ) -> dict[str, Any]:
+        doc = self.tenant.create_client(body)
+        self._log_call(log, caller, "POST", "/clients", {}, body, 201, doc)
+        return doc
+
+    def update_client(
+        self,
+        client_id: str,
+        changes: dict[str, Any],
+        *,
+        log: bool = True,
+        caller: Caller | None = None,
+    ) -> dict[str, Any]:
+        doc = self.tenant.update_client(client_id, changes)
+        params = {"id": client_id}
+        self._log_call(log, caller, "PATCH", "/clients/{id}", params, changes, 200, doc)
+        return doc
+
+    def delete_client(
+        self, client_id: str, *, log: bool = True, caller: Caller | None = None
+    ) -> bool:
+        """Remove a client with its client grants and its connections' enabled-client entries."""
+        ok = self.tenant.delete_client(client_id)
+        if ok:
+            params = {"id": client_id}
+            self._log_call(log, caller, "DELETE", "/clients/{id}", params, None, 204, {})
+        return ok
+
+    def update_connection(
+        self,
+        conn_id: str,
+        changes: dict[str, Any],
+        *,
+        log: bool = True,
+        caller: Caller | None = None,
+    ) -> dict[str, Any]:
+        doc = self.tenant.update_connection(conn_id, changes)
+        params = {"id": conn_id}
+        self._log_call(log, caller, "PATCH", "/connections/{id}", params, changes, 200, doc)
+        return doc
+
+    def set_connection_clients(
+        self,
+        conn_id: str,
+        changes: list[dict[str, Any]],
+        *,
+        log: bool = True,
+        caller: Caller | None = None,
+    ) -> None:
+        self.tenant.set_connection_clients(conn_id, changes)
+        self._log_call(
+            log, caller, "PATCH", "/connections/{id}/clients", {"id": conn_id}, changes, 204, {}
+        )
+
+    def delete_connection(
+        self, conn_id: str, *, log: bool = True, caller: Caller | None = None
+    ) -> dict[str, Any] | None:
+        """Remove a connection (organizations no longer enable it); Auth0's 202 answer
+        ``{deleted_at}``, or None if there is no such connection."""
+        if not self.tenant.delete_connection(conn_id):
+            return None
+        self.directory.remove_connection(conn_id)
+        answer = {"deleted_at": iso_ms(now_ms())}
+        params = {"id": conn_id}
+        self._log_call(log, caller, "DELETE", "/connections/{id}", params, None, 202, answer)
+        return answer
 
     # -- tenant logs and stats ------------------------------------------------------------
     def logs_truth(self) -> list[dict[str, Any]]:
@@ -272,6 +691,32 @@ class SandboxState:
             [self.directory.orgs[o] for o in self.directory.org_order.ids()],
             [r["identifier"] for r in self.directory.resource_servers],
         )
+
+    # -- change log ---------------------------------------------------------------------------
+    def admin_caller(self) -> Caller:
+        """Who /_sandbox admin changes are logged as: the sandbox's own client."""
+        return Caller(self.config.client_id, user_agent="auth0-sandbox-admin")
+
+    def _log_call(
+        self,
+        log: bool,
+        caller: Caller | None,
+        method: str,
+        template: str,
+        params: dict[str, str],
+        body: Any,
+        status: int,
+        response: Any,
+        before: list[dict[str, Any]] | None = None,
+    ) -> None:
+        """Log a successful Management API call (after ``before``, e.g. an sdu) as ``sapi``."""
+        if not log:
+            return
+        caller = caller or self.admin_caller()
+        path = caller.path or api_path(template, **params)
+        desc = audit.DESCRIPTIONS[(method, template)]
+        event = audit.api_event(caller, desc, method, path, body, status, response)
+        self.logs.record([*(before or []), event])
 
     def expire_tokens(self) -> int:
         """Every token issued so far (and the static one) now answers 401 expired."""

@@ -22,7 +22,7 @@ from typing import Any
 
 from .data import DAY_MS
 from .directory import Seq
-from .timeutil import iso_ms
+from .timeutil import iso_ms, now_ms
 
 Doc = dict[str, Any]
 _ALNUM = string.ascii_letters + string.digits
@@ -530,6 +530,84 @@ class Tenant:
                 "algorithm": "xxhash",
             }
         return doc
+
+    # -- mutations (Management API writes) ----------------------------------------------------
+    def create_client(self, body: Doc) -> Doc:
+        """POST /clients: a new application with a fresh planted client_secret."""
+        with self.lock:
+            doc = self._client(
+                str(body.get("name", "")), body.get("app_type", "regular_web"), self._rng
+            )
+            doc.update(copy.deepcopy(body))
+            self.clients[doc["client_id"]] = doc
+            self.client_order.add(doc["client_id"], now_ms())
+            return copy.deepcopy(doc)
+
+    def update_client(self, client_id: str, changes: Doc) -> Doc:
+        """PATCH /clients/{id}: top-level keys replaced (KeyError if unknown)."""
+        with self.lock:
+            doc = self.clients[client_id]
+            for key, value in changes.items():
+                if key != "client_id":
+                    doc[key] = copy.deepcopy(value)
+            return copy.deepcopy(doc)
+
+    def delete_client(self, client_id: str) -> bool:
+        """Remove a client, its client grants and its place in connections' enabled clients."""
+        with self.lock:
+            if self.clients.pop(client_id, None) is None:
+                return False
+            self.client_order.remove(client_id)
+            for gid in [g for g, d in self.client_grants.items() if d["client_id"] == client_id]:
+                del self.client_grants[gid]
+                self.client_grant_order.remove(gid)
+            for conn in self.connections:
+                self._set_enabled(conn, client_id, False)
+            return True
+
+    def connection(self, conn_id: str) -> Doc:
+        for conn in self.connections:
+            if conn["id"] == conn_id:
+                return conn
+        raise KeyError(conn_id)
+
+    def update_connection(self, conn_id: str, changes: Doc) -> Doc:
+        """PATCH /connections/{id}: options replaced whole (as Auth0 does), enabled_clients
+        sets the connection's clients."""
+        with self.lock:
+            conn = self.connection(conn_id)
+            for key, value in changes.items():
+                if key == "enabled_clients":
+                    wanted = set(value)
+                    for cid in set(conn["enabled_clients"]) | wanted:
+                        self._set_enabled(conn, cid, cid in wanted)
+                elif key not in ("id", "name", "strategy"):
+                    conn[key] = copy.deepcopy(value)
+            return copy.deepcopy(conn)
+
+    def set_connection_clients(self, conn_id: str, changes: list[Doc]) -> None:
+        """PATCH /connections/{id}/clients: ``[{client_id, status}]``."""
+        with self.lock:
+            conn = self.connection(conn_id)
+            for change in changes:
+                self._set_enabled(conn, change["client_id"], bool(change["status"]))
+
+    def delete_connection(self, conn_id: str) -> bool:
+        with self.lock:
+            for i, conn in enumerate(self.connections):
+                if conn["id"] == conn_id:
+                    del self.connections[i]  # the list is shared: users/orgs see it go
+                    self.connection_clients.pop(conn_id, None)
+                    return True
+            return False
+
+    def _set_enabled(self, conn: Doc, client_id: str, on: bool) -> None:
+        seq = self.connection_clients.setdefault(conn["id"], Seq())
+        if on and client_id in self.clients:
+            seq.add(client_id, now_ms())
+        elif not on:
+            seq.remove(client_id)
+        conn["enabled_clients"] = sorted(seq.ids())
 
     # -- views ----------------------------------------------------------------------------------
     def client_list(self) -> list[Doc]:
