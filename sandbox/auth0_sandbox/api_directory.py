@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from .auth import require
 from .errors import auth0_error, query_error
 from .listing import list_page, offset_page
-from .messages import Request, Response
+from .messages import Request, Response, json_response
 from .paging import (
     bool_param,
     is_checkpoint,
@@ -46,6 +46,15 @@ def list_roles(sb: SandboxState, req: Request) -> Response:
         return offset_page(req.query, roles, "roles", dict)
 
 
+def get_role(sb: SandboxState, req: Request, id: str) -> Response:  # noqa: A002
+    """Get a Role: ``{id, name, description}``."""
+    d = sb.directory
+    with d.lock:
+        if id not in d.roles:
+            raise role_404()
+        return json_response(200, dict(d.roles[id]))
+
+
 def role_permissions(sb: SandboxState, req: Request, id: str) -> Response:  # noqa: A002
     d = sb.directory
     with d.lock:
@@ -67,6 +76,15 @@ def list_organizations(sb: SandboxState, req: Request) -> Response:
     d = sb.directory
     with d.lock:
         return list_page(req.query, d.org_order, "organizations", lambda o: dict(d.orgs[o]))
+
+
+def get_organization(sb: SandboxState, req: Request, id: str) -> Response:  # noqa: A002
+    """Get an Organization by id."""
+    d = sb.directory
+    with d.lock:
+        if id not in d.orgs:
+            raise org_404()
+        return json_response(200, dict(d.orgs[id]))
 
 
 def org_members(sb: SandboxState, req: Request, id: str) -> Response:  # noqa: A002

@@ -163,6 +163,14 @@ def list_connections(sb: SandboxState, req: Request) -> Response:
     )
 
 
+def get_connection(sb: SandboxState, req: Request, id: str) -> Response:  # noqa: A002
+    """Get a Connection, with ``fields``/``include_fields`` as the list."""
+    found = next((c for c in sb.connections if c["id"] == id), None)
+    if found is None:
+        raise _connection_404()
+    return json_response(200, _projection(sb, req.query, ("is_domain_connection",))(found))
+
+
 def connection_clients(sb: SandboxState, req: Request, id: str) -> Response:  # noqa: A002
     """Checkpoint only: ``take``/``from`` -> ``{clients: [{client_id}], next?}``."""
     q = req.query

@@ -116,6 +116,8 @@ class ChangeCapture:
         self._state: dict[str, t.Any] | None = None
         self._full_pass = False
         self._via_logs = False
+        self._applied_through: str | None = None
+        self._last_seen: Record | None = None
 
     # -- deciding the run -------------------------------------------------------------------
     def begin(
@@ -138,8 +140,8 @@ class ChangeCapture:
         self._state = state
         self._via_logs = logs_selected
         last = _when(state.get("last_full_pass"))
-        checkpoint = (bookmarks.get("logs") or {}) if logs_selected else state
-        if fresh or last is None or not checkpoint.get("replication_key_value"):
+        own = state.get("replication_key_value")
+        if fresh or last is None or not (own or logs_selected):
             self._full("no change-capture checkpoint yet (first run or --full-refresh)")
             return
         interval = s.full_pass_interval
@@ -154,6 +156,10 @@ class ChangeCapture:
         self.reason = f"changes since the last run (last full pass {iso_ms(last)})"
         if not logs_selected:
             self._read_own_checkpoint(state)
+        elif not (bookmarks.get("logs") or {}).get("replication_key_value") and own:
+            # `logs` newly selected reads all the log holds: what came before the
+            # checkpoint was applied already.
+            self._applied_through = str(own)
 
     def fall_back(self, why: str) -> None:
         """A full pass after all (the log could not be read), said once."""
@@ -189,8 +195,13 @@ class ChangeCapture:
 
     def observe(self, event: Record) -> None:
         """One log event read (by the `logs` stream, or here)."""
-        if self.active:
-            observe(event, self.nominations)
+        if not self.active:
+            return
+        log_id = event.get("log_id")
+        if self._applied_through and _id_order(log_id) <= _id_order(self._applied_through):
+            return
+        observe(event, self.nominations)
+        self._last_seen = event
 
     @property
     def watching_logs(self) -> bool:
@@ -232,10 +243,13 @@ class ChangeCapture:
         state.pop("pending", None)
         if self._full_pass:
             state["last_full_pass"] = iso_ms(self.started)
-            if not self._via_logs:
-                # Everything was read whole: the log before this run's start is not needed.
-                state["replication_key_value"] = arrival_floor(self.started)
-                state["bookmark_date"] = iso_ms(self.started)
+            # Everything was read whole: the log before this run's start is not needed.
+            state["replication_key_value"] = arrival_floor(self.started)
+            state["bookmark_date"] = iso_ms(self.started)
+        elif self._via_logs and self._last_seen is not None:
+            # Kept current, for a run that no longer selects `logs`.
+            state["replication_key_value"] = self._last_seen.get("log_id")
+            state["bookmark_date"] = self._last_seen.get("date")
 
     # -- what streams read ------------------------------------------------------------------
     def plan(self, stream: str, children: t.Collection[str], *, fresh: bool) -> ReadPlan:
@@ -277,6 +291,12 @@ class ChangeCapture:
         """The Singer tombstone for one confirmed deletion."""
         self.tombstones[stream] = self.tombstones.get(stream, 0) + 1
         return {**dict(zip(key_fields, key, strict=True)), "_sdc_deleted_at": self.deleted_at}
+
+
+def _id_order(log_id: t.Any) -> tuple[int, str]:
+    """Log ids compare as numbers of equal length (Auth0's are 56 digits)."""
+    text = str(log_id or "")
+    return (len(text), text)
 
 
 def _when(value: t.Any) -> datetime | None:
