@@ -26,6 +26,9 @@ _API_UA = "Other 0.0.0 / Other 0.0.0"  # top-level user_agent of every recorded 
 SECRET_KEYS = frozenset(
     {
         "password",
+        "access_token",
+        "refresh_token",
+        "access_token_secret",
         "client_secret",
         "signing_keys",
         "encryption_key",

@@ -15,7 +15,7 @@ import requests
 import yaml
 from auth0_sandbox import Sandbox
 
-from tests.support import sandbox as support
+from tests.support import sandbox_instances as support
 from tests.support.recordings import GO
 
 

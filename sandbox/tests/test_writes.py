@@ -11,7 +11,7 @@ import pytest
 import requests
 from auth0_sandbox import Sandbox
 
-from tests.support import sandbox as support
+from tests.support import sandbox_instances as support
 
 
 @pytest.fixture(scope="module")

@@ -29,7 +29,14 @@ def held(stderr: str) -> list[str]:
 
 def test_most_users_deleted_keeps_the_warehouse_rows_then_max_table_shrink_1_lets_go():
     with fresh_sandbox(users=200, seed=3) as sb:
-        config = {"domain": sb.base_url, "access_token": TOKEN, "users_extraction": "export"}
+        # Full passes every run (the guard judges complete reads; with change capture the
+        # deletions would come from the log, each confirmed by a 404, as tombstones).
+        config = {
+            "domain": sb.base_url,
+            "access_token": TOKEN,
+            "users_extraction": "export",
+            "change_capture": False,
+        }
         catalog = catalog_selecting(config, SHRINKING | STEADY)
 
         first = run_cli(config, catalog=catalog)
