@@ -67,10 +67,19 @@ def truth_keys(tt: dict[str, t.Any], users: t.Iterable[dict[str, t.Any]]) -> dic
                 out.add((parent, *values) if parent_first else values)
         return out
 
-    ids = {name: {(str(r["id"]),) for r in tt[name]} for name in (
-        "roles", "organizations", "client_grants", "grants", "resource_servers",
-        "connections", "actions", "log_streams",
-    )}
+    ids = {
+        name: {(str(r["id"]),) for r in tt[name]}
+        for name in (
+            "roles",
+            "organizations",
+            "client_grants",
+            "grants",
+            "resource_servers",
+            "connections",
+            "actions",
+            "log_streams",
+        )
+    }
     return {
         "users": {(u["user_id"],) for u in users},
         **ids,
