@@ -237,6 +237,13 @@ class ChangeCapture:
 
     def finish(self) -> None:
         """The run completed: what was pending is applied; a full pass is recorded."""
+        if self.active:
+            confirmed = ", ".join(f"{k} {v}" for k, v in sorted(self.tombstones.items()))
+            self.logger.info(
+                "Change capture: %s deletion(s) confirmed and written as tombstones%s",
+                sum(self.tombstones.values()),
+                f" ({confirmed})" if confirmed else "",
+            )
         state = self._state
         if state is None:
             return

@@ -11,38 +11,16 @@ from __future__ import annotations
 import logging
 import typing as t
 from dataclasses import dataclass
-from urllib.parse import quote
 
 import pytest
-import requests
 from auth0_sandbox import Sandbox, SandboxConfig
 
 from tap_auth0.tap import TapAuth0
+from tests.support.changes import PER_USER, TOKEN, left_to_full_pass, make_changes
 from tests.support.figures import report
 from tests.support.messages import last_state
 from tests.support.replay import Replay, truth_keys
 from tests.support.tap import run_inprocess
-
-TOKEN = "T"
-PER_USER = {
-    "user_detail",
-    "user_permissions",
-    "user_authentication_methods",
-    "user_sessions",
-    "user_refresh_tokens",
-}
-# Rows the log cannot name, left to the next full pass (README, "What only the full pass
-# catches"); the marts leave them out (tests/e2e/test_change_capture_pipeline.py).
-BY_USER = ("role_members", "organization_members", "organization_member_roles", *PER_USER)
-BY_PARENT = {
-    "role_members": ("roles", "role_id"),
-    "role_permissions": ("roles", "role_id"),
-    "organization_members": ("organizations", "organization_id"),
-    "organization_member_roles": ("organizations", "organization_id"),
-    "organization_connections": ("organizations", "organization_id"),
-    "organization_invitations": ("organizations", "organization_id"),
-    "connection_clients": ("connections", "connection_id"),
-}
 
 
 @dataclass
@@ -62,26 +40,6 @@ class Runs:
         return messages, stats
 
 
-class Api:
-    """The Management API, as an admin calls it."""
-
-    def __init__(self, sb: Sandbox) -> None:
-        self.base = f"{sb.base_url}/api/v2"
-        self.s = requests.Session()
-        self.s.headers["Authorization"] = f"Bearer {TOKEN}"
-        self.calls = 0
-
-    def __call__(self, method: str, path: str, body: t.Any = None) -> t.Any:
-        self.calls += 1
-        r = self.s.request(method, self.base + path, json=body, timeout=30)
-        assert r.status_code < 300, (method, path, r.status_code, r.text[:300])
-        return r.json() if r.content else None
-
-
-def q(value: str) -> str:
-    return quote(value, safe="")
-
-
 @pytest.fixture(scope="module")
 def runs():
     cfg = SandboxConfig(
@@ -95,7 +53,7 @@ def runs():
     )
     with Sandbox(cfg) as sb:
         config = {"domain": sb.base_url, "access_token": TOKEN}
-        catalog = TapAuth0.catalog_selecting(config, PER_USER, add=True)
+        catalog = TapAuth0.catalog_selecting(config, set(PER_USER), add=True)
         r = Runs(sb, config, catalog, Replay(), {})
         r.run()
         yield r
@@ -115,85 +73,6 @@ def test_a_run_with_nothing_changed_costs_a_handful_of_requests(runs, caplog):
     assert any(
         "Change capture: changes since the last run" in r.getMessage() for r in caplog.records
     )
-
-
-def make_changes(sb: Sandbox) -> dict[str, t.Any]:
-    """A mix of every kind of change the log names; returns what was done."""
-    api = Api(sb)
-    tt = sb.tenant_truth()
-    users = sorted(u["user_id"] for u in sb.truth())
-    roles = [r["id"] for r in tt["roles"]]
-    orgs = [o["id"] for o in tt["organizations"]]
-    role_a, role_b = roles[0], roles[1]
-    org_a, org_b = orgs[0], orgs[1]
-    done: dict[str, t.Any] = {"deleted_users": users[:2]}
-    for uid in users[:2]:
-        api("DELETE", f"/users/{q(uid)}")
-    api("PATCH", f"/users/{q(users[2])}", {"blocked": True})
-    # Roles granted and revoked, a permission granted and one revoked.
-    api("POST", f"/users/{q(users[3])}/roles", {"roles": [role_a]})
-    member = next(u["user_id"] for u in tt["role_users"][role_b] if u["user_id"] not in users[:2])
-    api("DELETE", f"/users/{q(member)}/roles", {"roles": [role_b]})
-    perm = tt["role_permissions"][role_a][0]
-    api(
-        "DELETE",
-        f"/roles/{role_a}/permissions",
-        {
-            "permissions": [
-                {
-                    "resource_server_identifier": perm["resource_server_identifier"],
-                    "permission_name": perm["permission_name"],
-                }
-            ]
-        },
-    )
-    # Organization members and member roles, in and out.
-    api("POST", f"/organizations/{org_a}/members", {"members": [users[4]]})
-    api("POST", f"/organizations/{org_a}/members/{q(users[4])}/roles", {"roles": [role_a]})
-    leaving = next(
-        m["user_id"] for m in tt["organization_members"][org_b] if m["user_id"] not in users[:2]
-    )
-    with_roles = [
-        (uid, rs)
-        for uid, rs in tt["organization_member_roles"][org_b].items()
-        if rs and uid not in users[:2] and uid != leaving
-    ]
-    if with_roles:
-        uid, rs = with_roles[0]
-        api("DELETE", f"/organizations/{org_b}/members/{q(uid)}/roles", {"roles": [rs[0]["id"]]})
-    api("DELETE", f"/organizations/{org_b}/members", {"members": [leaving]})
-    # Enabled connections off and on.
-    enabled = tt["organization_enabled_connections"][org_a]
-    if enabled:
-        api("DELETE", f"/organizations/{org_a}/enabled_connections/{enabled[0]['connection_id']}")
-    spare = next(
-        c["id"]
-        for c in tt["connections"]
-        if c["id"]
-        not in {e["connection_id"] for e in tt["organization_enabled_connections"][org_b]}
-    )
-    api(
-        "POST",
-        f"/organizations/{org_b}/enabled_connections",
-        {"connection_id": spare, "assign_membership_on_login": False},
-    )
-    # An organization and a client created and one of each deleted.
-    api("POST", "/organizations", {"name": "capture-new-org"})
-    api("DELETE", f"/organizations/{orgs[2]}")
-    api("POST", "/clients", {"name": "capture-new-client"})
-    api("DELETE", f"/clients/{tt['clients'][-1]['client_id']}")
-    # MFA enrolled and deleted, sessions revoked.
-    sb.enroll(users[5])
-    methods = {
-        uid: ms for uid, ms in tt["user_authentication_methods"].items() if uid not in users[:6]
-    }
-    uid, ms = next(iter(methods.items()))
-    api("DELETE", f"/users/{q(uid)}/authentication-methods/{q(ms[0]['id'])}")
-    sessions = [u for u in tt["user_sessions"] if u not in users[:2]]
-    api("DELETE", f"/users/{q(sessions[0])}/sessions")
-    done["revoked_all"] = sessions[0]
-    done["calls"] = api.calls + 1  # and the enrolment
-    return done
 
 
 def test_changes_cost_what_they_name_and_every_table_equals_the_truth(runs, caplog):
@@ -218,9 +97,7 @@ def test_changes_cost_what_they_name_and_every_table_equals_the_truth(runs, capl
     for table, want in truth.items():
         got = runs.replay.keys(table)
         rows = runs.replay.tables.get(table, {})
-        got = {
-            k for k in got if not _left_to_full_pass(table, rows[k], deleted_users, gone_parents)
-        }
+        got = {k for k in got if not left_to_full_pass(table, rows[k], deleted_users, gone_parents)}
         if table == "user_sessions":
             # Revoked all at once: the log names the user, not the sessions (no key to
             # tombstone); the next full pass drops them.
@@ -262,11 +139,47 @@ def test_the_full_pass_after_full_pass_interval_reads_every_table_whole(runs, ca
         assert runs.replay.keys(table) == truth[table], table
 
 
-def _left_to_full_pass(
-    table: str, row: dict[str, t.Any], deleted_users: set[str], gone: dict[str, set[str]]
-) -> bool:
-    """A deleted user's rows and a deleted parent's children stay until the full pass."""
-    if table in BY_USER and row.get("user_id") in deleted_users:
-        return True
-    parent = BY_PARENT.get(table)
-    return parent is not None and row.get(parent[1]) in gone.get(parent[0], set())
+@pytest.mark.parametrize("token", ["client credentials (scopes known)", "static (scopes unknown)"])
+def test_without_read_logs_a_run_is_a_full_pass_and_says_so_once(token, caplog):
+    """No `read:logs`: every run reads every full table whole, as before change capture,
+    with one WARNING naming why (from the token's scopes, or from the log's 403)."""
+    caplog.set_level(logging.INFO)
+    from auth0_sandbox.config import DEFAULT_SCOPES, STATIC_SCOPES
+
+    cfg = SandboxConfig(
+        users=60, seed=4, roles=3, organizations=4, access_token=TOKEN,
+        client_id="ID", client_secret="S",
+        scopes=" ".join(s for s in DEFAULT_SCOPES if s != "read:logs"),
+        static_scopes=" ".join(sorted(s for s in STATIC_SCOPES if s != "read:logs")),
+    )  # fmt: skip
+    with Sandbox(cfg) as sb:
+        creds = {"access_token": TOKEN}
+        if token.startswith("client"):
+            creds = {"client_id": "ID", "client_secret": "S"}
+        config = {"domain": sb.base_url, **creds}
+        catalog = TapAuth0.catalog_selecting(config, {"logs"})
+        for entry in catalog["streams"]:  # every stream but logs (it needs the scope)
+            for md in entry["metadata"]:
+                if md["breadcrumb"] == []:
+                    md["metadata"]["selected"] = entry["tap_stream_id"] != "logs" and md[
+                        "metadata"
+                    ].get("selected-by-default", False)
+        first = run_inprocess(config, catalog=catalog)
+        caplog.clear()
+        api = requests_session(sb)
+        api.delete(f"{sb.base_url}/api/v2/roles/{sb.tenant_truth()['roles'][0]['id']}")
+        second = run_inprocess(config, catalog=catalog, state=last_state(first))
+    lines = [r.getMessage() for r in caplog.records if "Change capture" in r.getMessage()]
+    assert len(lines) == 1 and "a full pass this run" in lines[0], lines
+    assert "read:logs" in lines[0] or "cannot read the log" in lines[0], lines[0]
+    activated = {m["stream"] for m in messages_of(second, "ACTIVATE_VERSION")}
+    assert {"roles", "organizations", "clients", "connections"} <= activated
+    assert len([m for m in messages_of(second, "RECORD") if m["stream"] == "roles"]) == 2
+
+
+def requests_session(sb: Sandbox):
+    import requests
+
+    s = requests.Session()
+    s.headers["Authorization"] = f"Bearer {TOKEN}"
+    return s

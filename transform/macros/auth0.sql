@@ -49,10 +49,11 @@ where 1 = 0  {#- stream `{{ name }}` not extracted -#}
 {#-
   The condition for `src`'s live rows: not deleted (a tombstone or a version ACTIVATE_VERSION
   retired: `_sdc_deleted_at`), under a live parent (a deleted role's or organization's
-  children may stay in the raw tables until the next full pass), and not of a deleted user.
+  children may stay in the raw tables until the next full pass), and of a live user.
   parents: [[stream, [[child column, parent column], ...]], ...]; a parent not extracted
-  does not filter. users: the column holding a user_id (rows of a user whose `users` row is
-  a tombstone are left out).
+  does not filter. users: the column holding a user_id; its user must be live in `users`
+  (or, with the var `auth0_users_filtered` when the tap's `connection`/`search_query` narrow
+  `users`, not be a tombstone there).
 -#}
 {% macro auth0_live(rel, parents=[], users=none) %}
   {%- set conds = [auth0_not_deleted(rel, 'src')] -%}
@@ -64,11 +65,14 @@ where 1 = 0  {#- stream `{{ name }}` not extracted -#}
       {%- do conds.append('exists (select 1 from ' ~ prel ~ ' as p where ' ~ keys | join(' and ') ~ ' and ' ~ auth0_not_deleted(prel, 'p') ~ ')') -%}
     {%- endif -%}
   {%- endfor -%}
-  {%- if users -%}
-    {%- set urel = auth0_relation('users') -%}
-    {%- if urel is not none and auth0_has_column(urel, '_sdc_deleted_at') -%}
-      {%- do conds.append('not exists (select 1 from ' ~ urel ~ ' as u where u."user_id" = src."' ~ users ~ '" and u."_sdc_deleted_at" is not null)') -%}
-    {%- endif -%}
+  {%- set urel = auth0_relation('users') if users else none -%}
+  {%- if urel is not none and not var('auth0_users_filtered', false) -%}
+    {#- Every user is extracted: a row's user must be a live one (a deleted user's row is
+        gone with hard_delete, marked without). -#}
+    {%- do conds.append('exists (select 1 from ' ~ urel ~ ' as u where u."user_id" = src."' ~ users ~ '" and ' ~ auth0_not_deleted(urel, 'u') ~ ')') -%}
+  {%- elif urel is not none and auth0_has_column(urel, '_sdc_deleted_at') -%}
+    {#- `connection` / `search_query` narrow `users`: only a tombstoned user is known gone. -#}
+    {%- do conds.append('not exists (select 1 from ' ~ urel ~ ' as u where u."user_id" = src."' ~ users ~ '" and u."_sdc_deleted_at" is not null)') -%}
   {%- endif -%}
   {{- return(conds | join('\n  and ')) -}}
 {% endmacro %}
