@@ -48,11 +48,7 @@ def list_roles(sb: SandboxState, req: Request) -> Response:
 
 def get_role(sb: SandboxState, req: Request, id: str) -> Response:  # noqa: A002
     """Get a Role: ``{id, name, description}``."""
-    d = sb.directory
-    with d.lock:
-        if id not in d.roles:
-            raise role_404()
-        return json_response(200, dict(d.roles[id]))
+    return _one(sb.directory, sb.directory.roles, id, role_404)
 
 
 def role_permissions(sb: SandboxState, req: Request, id: str) -> Response:  # noqa: A002
@@ -80,11 +76,14 @@ def list_organizations(sb: SandboxState, req: Request) -> Response:
 
 def get_organization(sb: SandboxState, req: Request, id: str) -> Response:  # noqa: A002
     """Get an Organization by id."""
-    d = sb.directory
+    return _one(sb.directory, sb.directory.orgs, id, org_404)
+
+
+def _one(d: Any, items: dict[str, Doc], item_id: str, missing: Any) -> Response:
     with d.lock:
-        if id not in d.orgs:
-            raise org_404()
-        return json_response(200, dict(d.orgs[id]))
+        if item_id not in items:
+            raise missing()
+        return json_response(200, dict(items[item_id]))
 
 
 def org_members(sb: SandboxState, req: Request, id: str) -> Response:  # noqa: A002

@@ -129,12 +129,18 @@ def _user_roles(c: Change, n: Nominations) -> None:
             n.remove("role_members", rid, rid, uid)
 
 
-def _user_permissions(c: Change, n: Nominations) -> None:
-    uid = c.ids["user"]
-    n.users.add(uid)
-    if c.method == "DELETE":
-        for rs, name in _permissions(c.body):
-            n.remove("user_permissions", uid, uid, rs, name)
+def _permission_changes(stream: str, kind: str, path_id: str) -> Apply:
+    """Permissions granted or revoked on a user or a role: the owner is re-read, and each
+    revoked permission is a removal to confirm."""
+
+    def apply(c: Change, n: Nominations) -> None:
+        owner = c.ids[path_id]
+        getattr(n, kind).add(owner)
+        if c.method == "DELETE":
+            for rs, name in _permissions(c.body):
+                n.remove(stream, owner, owner, rs, name)
+
+    return apply
 
 
 def _user_method_deleted(c: Change, n: Nominations) -> None:
@@ -152,14 +158,6 @@ def _role(c: Change, n: Nominations) -> None:
 def _role_users(c: Change, n: Nominations) -> None:
     n.roles.add(c.ids["role"])
     n.users.update(_ids(c.body, "users"))
-
-
-def _role_permissions(c: Change, n: Nominations) -> None:
-    rid = c.ids["role"]
-    n.roles.add(rid)
-    if c.method == "DELETE":
-        for rs, name in _permissions(c.body):
-            n.remove("role_permissions", rid, rid, rs, name)
 
 
 def _organization(c: Change, n: Nominations) -> None:
@@ -249,7 +247,12 @@ RULES: tuple[Rule, ...] = (
     Rule("user deleted", "DELETE", _U, _user_deleted),
     Rule("user updated (blocked, metadata…)", "PATCH", _U, _user),
     Rule("user roles", "POST|DELETE", rf"{_U}/roles", _user_roles),
-    Rule("user permissions", "POST|DELETE", rf"{_U}/permissions", _user_permissions),
+    Rule(
+        "user permissions",
+        "POST|DELETE",
+        rf"{_U}/permissions",
+        _permission_changes("user_permissions", "users", "user"),
+    ),
     Rule(
         "user MFA factor deleted",
         "DELETE",
@@ -273,7 +276,12 @@ RULES: tuple[Rule, ...] = (
     Rule("role created", "POST", "/roles", _role),
     Rule("role changed or deleted", "PATCH|DELETE", _R, _role),
     Rule("role members", "POST", rf"{_R}/users", _role_users),
-    Rule("role permissions", "POST|DELETE", rf"{_R}/permissions", _role_permissions),
+    Rule(
+        "role permissions",
+        "POST|DELETE",
+        rf"{_R}/permissions",
+        _permission_changes("role_permissions", "roles", "role"),
+    ),
     Rule("organization created", "POST", "/organizations", _organization),
     Rule("organization renamed or deleted", "PATCH|DELETE", _O, _organization),
     Rule("organization members", "POST|DELETE", rf"{_O}/members", _org_members),
