@@ -21,6 +21,8 @@ shared, noisy machine. Prints one Markdown table per part; `--quick` shrinks the
 8. Default run per rate profile (`--only default-run`, scripts/bench_default_run.py): 429s /
    requests of a run with the default selection under the free, Essentials and Enterprise
    profiles.
+9. Change capture (`--only change-capture`, scripts/bench_change_capture.py): requests of the
+   full pass, of a run with nothing changed and per change of each kind, under Essentials.
 """
 
 from __future__ import annotations
@@ -264,6 +266,7 @@ def main() -> None:
         "logs": lambda q: _module("bench_logs").sections(q),
         "overrides": lambda q: [("Record cost per SDK override, users", bench_overrides(q))],
         "default-run": lambda q: _module("bench_default_run").sections(q),
+        "change-capture": lambda q: _module("bench_change_capture").sections(q),
     }
     measured = {
         part: sections(args.quick) for part, sections in run.items() if args.only in (None, part)

@@ -66,6 +66,13 @@ PARTS = {
         "rate-limit buckets under the Enterprise and Essentials profiles: each bucket's share, "
         "429s, and whether the buckets pace apart (elapsed / largest bucket's minimum ≈ 1)."
     ),
+    "change-capture": (
+        "**Change capture** — the default selection run after run with its STATE: the full "
+        "pass (run 1), then runs that read the tenant log and re-read only what it names, "
+        "under the Essentials profile: requests with nothing changed (target: at most 20), per "
+        "change of each kind (target: about 3), and for a mix, against 20 + 3 x changes + "
+        "the large parents' extra pages, at two tenant sizes."
+    ),
 }
 _BLOCK = re.compile(r"<!-- bench:([a-z-]+) -->\n(.*?)<!-- /bench:\1 -->\n", re.S)
 

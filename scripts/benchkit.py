@@ -31,12 +31,15 @@ def catalog_selecting(config: dict, streams: set[str]) -> dict:
 
 
 def run_tap(
-    config: dict, *, catalog: dict | None = None, env: dict[str, str] | None = None
+    config: dict,
+    *,
+    catalog: dict | None = None,
+    env: dict[str, str] | None = None,
+    state: dict | None = None,
 ) -> dict:
-    """Run the real console script; time each RECORD line as it arrives. Also its CPU
-    seconds (user + system, start-up included, from wait4), peak RSS and final STATE."""
-    import subprocess
-
+    """Run the real console script (from `state`, if given); time each RECORD line as it
+    arrives. Also its CPU seconds (user + system, start-up included, from wait4), peak RSS
+    and final STATE (`state`, to start the next run from, and its size)."""
     with tempfile.TemporaryDirectory() as tmp:
         cfg = Path(tmp, "config.json")
         cfg.write_text(json.dumps(config))
@@ -45,6 +48,10 @@ def run_tap(
             cat = Path(tmp, "catalog.json")
             cat.write_text(json.dumps(catalog))
             cmd += ["--catalog", str(cat)]
+        if state is not None:
+            st = Path(tmp, "state.json")
+            st.write_text(json.dumps(state))
+            cmd += ["--state", str(st)]
         start = time.perf_counter()
         proc = subprocess.Popen(
             cmd,
@@ -67,14 +74,15 @@ def run_tap(
         elapsed = time.perf_counter() - start
     if status != 0:
         raise SystemExit(f"tap failed (status {status}) for {config}")
-    state = json.loads(last_state)["value"] if last_state else {}
+    final = json.loads(last_state)["value"] if last_state else {}
     return {
         "times": times,
         "records": len(times),
         "elapsed": elapsed,
         "cpu": usage.ru_utime + usage.ru_stime,
         "rss_mb": hwm.peak_kb / 1024,
-        "state_bytes": len(json.dumps(state, separators=(",", ":"))),
+        "state": final,
+        "state_bytes": len(json.dumps(final, separators=(",", ":"))),
     }
 
 
