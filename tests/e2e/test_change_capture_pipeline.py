@@ -26,7 +26,7 @@ from auth0_sandbox import Sandbox, SandboxConfig
 
 from tests.e2e.test_dbt_models import check_build, dbt_paths, landed, marts_truth, need_dbt
 from tests.support import postgres
-from tests.support.changes import TOKEN, left_to_full_pass, make_changes
+from tests.support.changes import TOKEN, left_to_full_pass, make_changes, merge
 from tests.support.figures import report
 from tests.support.meltano import CLIENT_ID, CLIENT_SECRET, MeltanoRunner, need_meltano
 from tests.support.postgres import sqlalchemy_url
@@ -90,11 +90,7 @@ def check_tables(kind: str, target: str, schema: str, sb: Sandbox, done: dict[st
     live_counts = {}
     for name in TABLES:
         live = [r for r in rows[name] if r["_sdc_deleted_at"] is None]
-        kept = [
-            r for r in live if not left_to_full_pass(name, r, done["deleted_users"], gone_parents)
-        ]
-        if name == "user_sessions":
-            kept = [r for r in kept if r["user_id"] not in done["revoked_all"]]
+        kept = [r for r in live if not left_to_full_pass(name, r, done, gone_parents)]
         got = _landed_keys(kept, name)
         assert got == truth[name], (kind, name, sorted(got - truth[name])[:3],
                                     sorted(truth[name] - got)[:3])  # fmt: skip
@@ -147,13 +143,10 @@ def _runs(
     dbt_target: Path,
 ) -> dict[str, Any]:
     seconds = [pipeline(meltano, loader, utility)]
-    done: dict[str, Any] = {"deleted_users": set(), "revoked_all": set(), "calls": 0}
+    done: dict[str, Any] = {}
     requests = []
     for tag in ("1", "2"):
-        changes = make_changes(sb, tag)
-        done["deleted_users"] |= set(changes["deleted_users"])
-        done["revoked_all"].add(changes["revoked_all"])
-        done["calls"] += changes["calls"]
+        merge(done, make_changes(sb, tag))
         sb.reset_stats()
         seconds.append(pipeline(meltano, loader, utility))
         requests.append(sb.stats()["requests"])

@@ -82,6 +82,7 @@ def truth_keys(tt: dict[str, t.Any], users: t.Iterable[dict[str, t.Any]]) -> dic
     }
     return {
         "users": {(u["user_id"],) for u in users},
+        "user_detail": {(u["user_id"],) for u in users},
         **ids,
         "clients": {(c["client_id"],) for c in tt["clients"]},
         "role_permissions": nested(
