@@ -138,10 +138,10 @@ def _directory(sb: SandboxState, req: Request, parts: list[str]) -> Response:
             ok = sb.delete_organization(ids[1])
             return Response(204) if ok else json_response(404, {"error": f"no org {ids[1]}"})
         if m == "POST" and n == 3 and parts[0] == "organizations" and parts[2] == "members":
-            added = sb.add_organization_members(ids[1], _ids(_body(req), "members"))
+            added = sb.change_organization_members(ids[1], _ids(_body(req), "members"), add=True)
             return json_response(200, {"added": added})
         if m == "POST" and n == 5 and parts[0] == "organizations" and parts[4] == "roles":
-            roles = sb.assign_member_roles(ids[1], ids[3], _ids(_body(req), "roles"))
+            roles = sb.change_member_roles(ids[1], ids[3], _ids(_body(req), "roles"), add=True)
             return json_response(200, {"roles": roles})
     except KeyError as exc:
         return json_response(404, {"error": f"unknown id {exc.args[0]}"})

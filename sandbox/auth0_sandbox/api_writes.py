@@ -8,9 +8,11 @@ in SandboxState (shared with ``/_sandbox/*``); a failed call's ``fapi`` is logge
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+from . import audit
 from .audit import Caller
 from .errors import auth0_error, payload_error
 from .messages import Request, Response, json_response
@@ -74,7 +76,9 @@ def _ids(req: Request, key: str) -> list[str]:
     return ids
 
 
-def _permissions(req: Request) -> list[Doc]:
+def _permissions(sb: SandboxState, req: Request) -> list[Doc]:
+    """``{"permissions": [...]}``, each an existing ``{resource_server_identifier,
+    permission_name}``."""
     perms = _object(req, "permissions")["permissions"]
     if not isinstance(perms, list) or not perms:
         raise payload_error("Array is too short (0), minimum 1 on property permissions.")
@@ -86,6 +90,13 @@ def _permissions(req: Request) -> list[Doc]:
             raise payload_error(
                 "Missing required property: resource_server_identifier or permission_name"
             )
+    for p in perms:
+        try:
+            sb.directory.permission_doc(p["resource_server_identifier"], p["permission_name"])
+        except KeyError:
+            raise auth0_error(
+                404, "Resource server or permission does not exist.", "inexistent_permission"
+            ) from None
     return perms
 
 
@@ -117,24 +128,29 @@ def _connection(sb: SandboxState, conn_id: str) -> None:
         raise auth0_error(404, "The connection does not exist", "inexistent_connection")
 
 
-def _members(sb: SandboxState, user_ids: list[str]) -> None:
+def _known_users(sb: SandboxState, req: Request, key: str) -> list[str]:
+    """``{"<key>": [user_id, ...]}``, each an existing user."""
+    user_ids = _ids(req, key)
     for uid in user_ids:
         _user(sb, uid)
+    return user_ids
 
 
-def _roles(sb: SandboxState, role_ids: list[str]) -> None:
+def _known_roles(sb: SandboxState, req: Request) -> list[str]:
+    """``{"roles": [role_id, ...]}``, each an existing role."""
+    role_ids = _ids(req, "roles")
     for rid in role_ids:
         _role(sb, rid)
+    return role_ids
 
 
-def _known_permissions(sb: SandboxState, perms: list[Doc]) -> None:
-    for p in perms:
-        try:
-            sb.directory.permission_doc(p["resource_server_identifier"], p["permission_name"])
-        except KeyError:
-            raise auth0_error(
-                404, "Resource server or permission does not exist.", "inexistent_permission"
-            ) from None
+@contextmanager
+def _conflict(error_code: str) -> Iterator[None]:
+    """The state's ValueError (a name already taken) as Auth0's 409."""
+    try:
+        yield
+    except ValueError as exc:
+        raise auth0_error(409, str(exc), error_code) from None
 
 
 def _empty(status: int, body: Any = None) -> Response:
@@ -157,9 +173,7 @@ def update_user(sb: SandboxState, req: Request, id: str) -> Response:  # noqa: A
 def _user_roles(add: bool) -> Callable[..., Response]:
     def handler(sb: SandboxState, req: Request, id: str) -> Response:  # noqa: A002
         _user(sb, id)
-        roles = _ids(req, "roles")
-        _roles(sb, roles)
-        sb.change_user_roles(id, roles, add, caller=caller_of(sb, req))
+        sb.change_user_roles(id, _known_roles(sb, req), add, caller=caller_of(sb, req))
         return _empty(204)
 
     return handler
@@ -168,9 +182,7 @@ def _user_roles(add: bool) -> Callable[..., Response]:
 def _user_permissions(add: bool) -> Callable[..., Response]:
     def handler(sb: SandboxState, req: Request, id: str) -> Response:  # noqa: A002
         _user(sb, id)
-        perms = _permissions(req)
-        _known_permissions(sb, perms)
-        sb.change_user_permissions(id, perms, add, caller=caller_of(sb, req))
+        sb.change_user_permissions(id, _permissions(sb, req), add, caller=caller_of(sb, req))
         return _empty(201 if add else 204)
 
     return handler
@@ -216,20 +228,17 @@ def delete_session(sb: SandboxState, req: Request, id: str) -> Response:  # noqa
 # -- roles ------------------------------------------------------------------------------------
 def create_role(sb: SandboxState, req: Request) -> Response:
     body = _object(req, "name")
-    try:
+    with _conflict("role_already_exists"):
         role = sb.create_role(body["name"], body.get("description", ""), caller=caller_of(sb, req))
-    except ValueError as exc:
-        raise auth0_error(409, str(exc), "role_already_exists") from None
     return json_response(200, role)
 
 
 def update_role(sb: SandboxState, req: Request, id: str) -> Response:  # noqa: A002
     _role(sb, id)
     body = _object(req)
-    try:
-        return json_response(200, sb.update_role(id, body, caller=caller_of(sb, req)))
-    except ValueError as exc:
-        raise auth0_error(409, str(exc), "role_already_exists") from None
+    with _conflict("role_already_exists"):
+        doc = sb.update_role(id, body, caller=caller_of(sb, req))
+    return json_response(200, doc)
 
 
 def delete_role(sb: SandboxState, req: Request, id: str) -> Response:  # noqa: A002
@@ -240,18 +249,14 @@ def delete_role(sb: SandboxState, req: Request, id: str) -> Response:  # noqa: A
 
 def add_role_users(sb: SandboxState, req: Request, id: str) -> Response:  # noqa: A002
     _role(sb, id)
-    users = _ids(req, "users")
-    _members(sb, users)
-    sb.add_role_users(id, users, caller=caller_of(sb, req))
+    sb.add_role_users(id, _known_users(sb, req, "users"), caller=caller_of(sb, req))
     return _empty(200)
 
 
 def _role_permissions(add: bool) -> Callable[..., Response]:
     def handler(sb: SandboxState, req: Request, id: str) -> Response:  # noqa: A002
         _role(sb, id)
-        perms = _permissions(req)
-        _known_permissions(sb, perms)
-        sb.change_role_permissions(id, perms, add, caller=caller_of(sb, req))
+        sb.change_role_permissions(id, _permissions(sb, req), add, caller=caller_of(sb, req))
         return _empty(201 if add else 204)
 
     return handler
@@ -261,22 +266,19 @@ def _role_permissions(add: bool) -> Callable[..., Response]:
 def create_organization(sb: SandboxState, req: Request) -> Response:
     body = _no_keywords(_object(req, "name"))
     extra = {k: v for k, v in body.items() if k not in ("name", "display_name")}
-    try:
+    with _conflict("organization_conflict"):
         org = sb.create_organization(
             body["name"], body.get("display_name"), caller=caller_of(sb, req), **extra
         )
-    except ValueError as exc:
-        raise auth0_error(409, str(exc), "organization_conflict") from None
     return json_response(201, org)
 
 
 def update_organization(sb: SandboxState, req: Request, id: str) -> Response:  # noqa: A002
     _org(sb, id)
     body = _object(req)
-    try:
-        return json_response(200, sb.update_organization(id, body, caller=caller_of(sb, req)))
-    except ValueError as exc:
-        raise auth0_error(409, str(exc), "organization_conflict") from None
+    with _conflict("organization_conflict"):
+        doc = sb.update_organization(id, body, caller=caller_of(sb, req))
+    return json_response(200, doc)
 
 
 def delete_organization(sb: SandboxState, req: Request, id: str) -> Response:  # noqa: A002
@@ -285,18 +287,15 @@ def delete_organization(sb: SandboxState, req: Request, id: str) -> Response:  #
     return _empty(204)
 
 
-def add_members(sb: SandboxState, req: Request, id: str) -> Response:  # noqa: A002
-    _org(sb, id)
-    members = _ids(req, "members")
-    _members(sb, members)
-    sb.add_organization_members(id, members, caller=caller_of(sb, req))
-    return _empty(204)
+def _org_members(add: bool) -> Callable[..., Response]:
+    def handler(sb: SandboxState, req: Request, id: str) -> Response:  # noqa: A002
+        _org(sb, id)
+        # Only an addition checks the users exist: removing an unknown user removes nothing.
+        members = _known_users(sb, req, "members") if add else _ids(req, "members")
+        sb.change_organization_members(id, members, add, caller=caller_of(sb, req))
+        return _empty(204)
 
-
-def remove_members(sb: SandboxState, req: Request, id: str) -> Response:  # noqa: A002
-    _org(sb, id)
-    sb.remove_organization_members(id, _ids(req, "members"), caller=caller_of(sb, req))
-    return _empty(204)
+    return handler
 
 
 def _member_roles(add: bool) -> Callable[..., Response]:
@@ -306,12 +305,8 @@ def _member_roles(add: bool) -> Callable[..., Response]:
             raise auth0_error(
                 404, "The user is not a member of the organization.", "inexistent_member"
             )
-        roles = _ids(req, "roles")
-        _roles(sb, roles)
-        if add:
-            sb.assign_member_roles(id, user_id, roles, caller=caller_of(sb, req))
-        else:
-            sb.remove_member_roles(id, user_id, roles, caller=caller_of(sb, req))
+        roles = _known_roles(sb, req)
+        sb.change_member_roles(id, user_id, roles, add, caller=caller_of(sb, req))
         return _empty(204)
 
     return handler
@@ -401,18 +396,10 @@ def delete_connection(sb: SandboxState, req: Request, id: str) -> Response:  # n
     return json_response(202, sb.delete_connection(id, caller=caller_of(sb, req)))
 
 
-_MEMBER_ROLES = "/organizations/{id}/members/{user_id}/roles"
-_ORG_CONN = "/organizations/{id}/enabled_connections"
 # (method, path, handler, scopes (any of, from the OpenAPI security), rate-limit family)
 WRITES: list[tuple[str, str, Callable[..., Response], tuple[str, ...], str]] = [
     ("DELETE", "/users/{id}", delete_user, ("delete:users",), "users"),
-    (
-        "PATCH",
-        "/users/{id}",
-        update_user,
-        ("update:users", "update:users_app_metadata"),
-        "users",
-    ),
+    ("PATCH", "/users/{id}", update_user, ("update:users", "update:users_app_metadata"), "users"),
     (
         "POST",
         "/users/{id}/roles",
@@ -431,14 +418,14 @@ WRITES: list[tuple[str, str, Callable[..., Response], tuple[str, ...], str]] = [
     ("DELETE", "/users/{id}/permissions", _user_permissions(False), ("update:users",), "other"),
     (
         "DELETE",
-        "/users/{id}/authentication-methods/{authentication_method_id}",
+        audit.AUTH_METHOD,
         delete_authentication_method,
         ("delete:authentication_methods",),
         "other",
     ),
     (
         "DELETE",
-        "/users/{id}/authentication-methods",
+        audit.AUTH_METHODS,
         delete_authentication_methods,
         ("delete:authentication_methods",),
         "other",
@@ -455,13 +442,7 @@ WRITES: list[tuple[str, str, Callable[..., Response], tuple[str, ...], str]] = [
     ("POST", "/roles", create_role, ("create:roles",), "other"),
     ("PATCH", "/roles/{id}", update_role, ("update:roles",), "other"),
     ("DELETE", "/roles/{id}", delete_role, ("delete:roles",), "other"),
-    (
-        "POST",
-        "/roles/{id}/users",
-        add_role_users,
-        ("create:role_members", "update:roles"),
-        "other",
-    ),
+    ("POST", "/roles/{id}/users", add_role_users, ("create:role_members", "update:roles"), "other"),
     ("POST", "/roles/{id}/permissions", _role_permissions(True), ("update:roles",), "other"),
     ("DELETE", "/roles/{id}/permissions", _role_permissions(False), ("update:roles",), "other"),
     ("POST", "/organizations", create_organization, ("create:organizations",), "organizations"),
@@ -482,59 +463,47 @@ WRITES: list[tuple[str, str, Callable[..., Response], tuple[str, ...], str]] = [
     (
         "POST",
         "/organizations/{id}/members",
-        add_members,
+        _org_members(True),
         ("create:organization_members",),
         "organization_members",
     ),
     (
         "DELETE",
         "/organizations/{id}/members",
-        remove_members,
+        _org_members(False),
         ("delete:organization_members",),
         "organization_members",
     ),
     (
         "POST",
-        _MEMBER_ROLES,
+        audit.MEMBER_ROLES,
         _member_roles(True),
         ("create:organization_member_roles",),
         "organization_member_roles",
     ),
     (
         "DELETE",
-        _MEMBER_ROLES,
+        audit.MEMBER_ROLES,
         _member_roles(False),
         ("delete:organization_member_roles",),
         "organization_member_roles",
     ),
     (
         "POST",
-        _ORG_CONN,
+        audit.ORG_CONNECTIONS,
         enable_connection,
         ("create:organization_connections",),
         "organization_connections",
     ),
     (
         "DELETE",
-        _ORG_CONN + "/{connectionId}",
+        audit.ORG_CONNECTION,
         disable_connection,
         ("delete:organization_connections",),
         "organization_connections",
     ),
-    (
-        "POST",
-        "/organizations/{id}/invitations",
-        create_invitation,
-        ("create:organization_invitations",),
-        "other",
-    ),
-    (
-        "DELETE",
-        "/organizations/{id}/invitations/{invitation_id}",
-        delete_invitation,
-        ("delete:organization_invitations",),
-        "other",
-    ),
+    ("POST", audit.INVITATIONS, create_invitation, ("create:organization_invitations",), "other"),
+    ("DELETE", audit.INVITATION, delete_invitation, ("delete:organization_invitations",), "other"),
     ("POST", "/clients", create_client, ("create:clients",), "clients"),
     (
         "PATCH",

@@ -54,6 +54,16 @@ SECRET_KEYS = frozenset(
 )
 _NOT_SENT = object()
 
+# /api/v2 path templates too long to spell out in every table that names them: here, the
+# API routes (api_writes.WRITES) and the state's logged calls (state.py).
+AUTH_METHODS = "/users/{id}/authentication-methods"
+AUTH_METHOD = AUTH_METHODS + "/{authentication_method_id}"
+MEMBER_ROLES = "/organizations/{id}/members/{user_id}/roles"
+ORG_CONNECTIONS = "/organizations/{id}/enabled_connections"
+ORG_CONNECTION = ORG_CONNECTIONS + "/{connectionId}"
+INVITATIONS = "/organizations/{id}/invitations"
+INVITATION = INVITATIONS + "/{invitation_id}"
+
 # (METHOD, /api/v2 path template) -> the event description. Recorded: "Delete a User",
 # "Create a User", "Create an Organization", "Delete organization", "Add members to an
 # organization", "Create invitations to organization". The others follow the OpenAPI summary
@@ -66,14 +76,8 @@ DESCRIPTIONS: dict[tuple[str, str], str] = {
     ("DELETE", "/users/{id}/roles"): "Removes roles from a user",
     ("POST", "/users/{id}/permissions"): "Assign Permissions to a User",
     ("DELETE", "/users/{id}/permissions"): "Remove Permissions from a User",
-    (
-        "DELETE",
-        "/users/{id}/authentication-methods/{authentication_method_id}",
-    ): "Delete an authentication method by ID",
-    (
-        "DELETE",
-        "/users/{id}/authentication-methods",
-    ): "Delete all authentication methods for the given user",
+    ("DELETE", AUTH_METHOD): "Delete an authentication method by ID",
+    ("DELETE", AUTH_METHODS): "Delete all authentication methods for the given user",
     ("DELETE", "/users/{user_id}/sessions"): "Delete sessions for user",
     ("DELETE", "/users/{user_id}/refresh-tokens"): "Delete refresh tokens for a user",
     ("DELETE", "/sessions/{id}"): "Delete session",
@@ -88,24 +92,12 @@ DESCRIPTIONS: dict[tuple[str, str], str] = {
     ("DELETE", "/organizations/{id}"): "Delete organization",
     ("POST", "/organizations/{id}/members"): "Add members to an organization",
     ("DELETE", "/organizations/{id}/members"): "Remove members from an organization",
-    (
-        "POST",
-        "/organizations/{id}/members/{user_id}/roles",
-    ): "Assign user roles to an Organization member",
-    (
-        "DELETE",
-        "/organizations/{id}/members/{user_id}/roles",
-    ): "Delete user roles from an Organization member",
-    ("POST", "/organizations/{id}/enabled_connections"): "Add connections to an organization",
-    (
-        "DELETE",
-        "/organizations/{id}/enabled_connections/{connectionId}",
-    ): "Delete connections from an organization",
-    ("POST", "/organizations/{id}/invitations"): "Create invitations to organization",
-    (
-        "DELETE",
-        "/organizations/{id}/invitations/{invitation_id}",
-    ): "Delete an invitation to an Organization",
+    ("POST", MEMBER_ROLES): "Assign user roles to an Organization member",
+    ("DELETE", MEMBER_ROLES): "Delete user roles from an Organization member",
+    ("POST", ORG_CONNECTIONS): "Add connections to an organization",
+    ("DELETE", ORG_CONNECTION): "Delete connections from an organization",
+    ("POST", INVITATIONS): "Create invitations to organization",
+    ("DELETE", INVITATION): "Delete an invitation to an Organization",
     ("POST", "/clients"): "Create a client",
     ("PATCH", "/clients/{id}"): "Update a client",
     ("DELETE", "/clients/{id}"): "Delete a client",

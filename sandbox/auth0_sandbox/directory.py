@@ -523,11 +523,7 @@ class Directory:
             return copy.deepcopy(doc)
 
     def disable_connection(self, org_id: str, conn_id: str) -> bool:
-        with self.lock:
-            current = self.org_connections[org_id]  # KeyError: unknown organization
-            kept = [d for d in current if d["connection_id"] != conn_id]
-            self.org_connections[org_id] = kept
-            return len(kept) < len(current)
+        return self._drop(self.org_connections, org_id, "connection_id", conn_id)
 
     def create_invitation(self, org_id: str, body: Doc) -> Doc:
         """A new invitation from an API body (client_id, inviter, invitee, ...)."""
@@ -551,10 +547,15 @@ class Directory:
             return copy.deepcopy(inv)
 
     def delete_invitation(self, org_id: str, invitation_id: str) -> bool:
+        return self._drop(self.invitations, org_id, "id", invitation_id)
+
+    def _drop(self, table: dict[str, list[Doc]], org_id: str, key: str, value: str) -> bool:
+        """Remove an organization's entries whose ``key`` is ``value`` from one of its tables;
+        whether there were any (KeyError: unknown organization)."""
         with self.lock:
-            current = self.invitations[org_id]  # KeyError: unknown organization
-            kept = [i for i in current if i["id"] != invitation_id]
-            self.invitations[org_id] = kept
+            current = table[org_id]
+            kept = [d for d in current if d[key] != value]
+            table[org_id] = kept
             return len(kept) < len(current)
 
     def remove_connection(self, conn_id: str) -> None:

@@ -7,6 +7,7 @@ state, and server.py serves one, so neither imports the other's module in a loop
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
@@ -25,6 +26,8 @@ from .stats import Stats
 from .store import UserStore
 from .tenant import Tenant
 from .timeutil import iso_ms, now_ms, parse_instant
+
+Doc = dict[str, Any]
 
 
 class SandboxState:
@@ -108,22 +111,20 @@ class SandboxState:
         return self.config.audience or f"{self.base_url}/api/v2/"
 
     # -- test/admin API -------------------------------------------------------------------
-    def truth(self) -> list[dict[str, Any]]:
+    def truth(self) -> list[Doc]:
         """Current users exactly as GET /users/{id} returns them, in user_id order."""
         return self.store.truth()
 
     def update_user(
         self, user_id: str, *, log: bool = True, caller: Caller | None = None, **changes: Any
-    ) -> dict[str, Any]:
+    ) -> Doc:
         """Apply changes (PATCH semantics) and set updated_at = now; KeyError if unknown.
         Logs "Update a User" unless ``log`` is False."""
         doc = self.store.update(user_id, changes)
         self._log_call(log, caller, "PATCH", "/users/{id}", {"id": user_id}, changes, 200, doc)
         return doc
 
-    def create_user(
-        self, *, log: bool = True, caller: Caller | None = None, **fields: Any
-    ) -> dict[str, Any]:
+    def create_user(self, *, log: bool = True, caller: Caller | None = None, **fields: Any) -> Doc:
         doc = self.store.create(fields)
         self._log_call(log, caller, "POST", "/users", {}, fields, 201, doc)
         return doc
@@ -151,13 +152,13 @@ class SandboxState:
         """Update ``count`` pseudo-random users' user_metadata; returns their ids."""
         return self.store.touch(count, seed)
 
-    def stats(self) -> dict[str, Any]:
+    def stats(self) -> Doc:
         return self.stats_obj.snapshot()
 
     def reset_stats(self) -> None:
         self.stats_obj.reset()
 
-    def configure(self, **knobs: Any) -> dict[str, Any]:
+    def configure(self, **knobs: Any) -> Doc:
         """Change runtime knobs; returns the resulting config."""
         self.config.apply(knobs)
         if {"rate_limit_profile", "rate_limit_burst", "rate_limit_per_second"} & set(knobs):
@@ -171,7 +172,7 @@ class SandboxState:
         return RateLimiter(cfg.rate_limit_profile, cfg.rate_limit_burst, cfg.rate_limit_per_second)
 
     # -- roles and organizations ----------------------------------------------------------
-    def tenant_truth(self) -> dict[str, Any]:
+    def tenant_truth(self) -> Doc:
         """Everything but users exactly as the API serves it in full (API order, secrets
         included): resource_servers, roles, role_permissions{role_id}, role_users{role_id},
         organizations, organization_members{org_id} (with roles),
@@ -185,9 +186,9 @@ class SandboxState:
         out.update(self.per_user_truth())
         return out
 
-    def per_user_truth(self) -> dict[str, Any]:
+    def per_user_truth(self) -> Doc:
         """``user_<kind>{user_id: [...]}`` for the current users who have any."""
-        out: dict[str, dict[str, list[dict[str, Any]]]] = {f"user_{k}": {} for k in KINDS}
+        out: dict[str, dict[str, list[Doc]]] = {f"user_{k}": {} for k in KINDS}
         for user in sorted(self.store.snapshot(), key=lambda u: u["user_id"]):
             for kind in KINDS:
                 docs = self.peruser.docs(kind, user)
@@ -215,7 +216,7 @@ class SandboxState:
         walk(self.directory.truth()["resource_servers"])
         return sorted(found)
 
-    def _permission_pool(self) -> list[dict[str, Any]]:
+    def _permission_pool(self) -> list[Doc]:
         return [
             {
                 "permission_name": s["value"],
@@ -231,12 +232,12 @@ class SandboxState:
         self,
         name: str,
         description: str = "",
-        permissions: list[dict[str, Any]] | None = None,
+        permissions: list[Doc] | None = None,
         role_id: str | None = None,
         *,
         log: bool = True,
         caller: Caller | None = None,
-    ) -> dict[str, Any]:
+    ) -> Doc:
         """A new role (ValueError if the name is taken); permissions as the API shows them."""
         role = self.directory.create_role(name, description, permissions, role_id)
         body = {"name": name, "description": description}
@@ -244,16 +245,9 @@ class SandboxState:
         return role
 
     def update_role(
-        self,
-        role_id: str,
-        changes: dict[str, Any],
-        *,
-        log: bool = True,
-        caller: Caller | None = None,
-    ) -> dict[str, Any]:
-        role = self.directory.update_role(role_id, changes)
-        self._log_call(log, caller, "PATCH", "/roles/{id}", {"id": role_id}, changes, 200, role)
-        return role
+        self, role_id: str, changes: Doc, *, log: bool = True, caller: Caller | None = None
+    ) -> Doc:
+        return self._patch(self.directory.update_role, "/roles/{id}", role_id, changes, log, caller)
 
     def delete_role(self, role_id: str, *, log: bool = True, caller: Caller | None = None) -> bool:
         """Remove a role with its users/permissions and from org members' roles."""
@@ -274,7 +268,7 @@ class SandboxState:
     def change_role_permissions(
         self,
         role_id: str,
-        permissions: list[dict[str, Any]],
+        permissions: list[Doc],
         add: bool,
         *,
         log: bool = True,
@@ -306,7 +300,7 @@ class SandboxState:
     def change_user_permissions(
         self,
         user_id: str,
-        permissions: list[dict[str, Any]],
+        permissions: list[Doc],
         add: bool,
         *,
         log: bool = True,
@@ -350,27 +344,11 @@ class SandboxState:
             return False
         self.peruser.replace("authentication_methods", user_id, kept)
         if method_id is None:
-            self._log_call(
-                log,
-                caller,
-                "DELETE",
-                "/users/{id}/authentication-methods",
-                {"id": user_id},
-                None,
-                204,
-                {},
-            )
+            template, params = audit.AUTH_METHODS, {"id": user_id}
         else:
-            self._log_call(
-                log,
-                caller,
-                "DELETE",
-                "/users/{id}/authentication-methods/{authentication_method_id}",
-                {"id": user_id, "authentication_method_id": method_id},
-                None,
-                204,
-                {},
-            )
+            template = audit.AUTH_METHOD
+            params = {"id": user_id, "authentication_method_id": method_id}
+        self._log_call(log, caller, "DELETE", template, params, None, 204, {})
         return True
 
     def delete_user_items(
@@ -397,7 +375,7 @@ class SandboxState:
                 return True
         return False
 
-    def enroll(self, user_id: str, kind: str = "totp") -> dict[str, Any]:
+    def enroll(self, user_id: str, kind: str = "totp") -> Doc:
         """A user enrolls an MFA factor (what the Management API cannot do): the new
         authentication method, logged as ``gd_enrollment_complete``."""
         user = self._user(user_id)
@@ -408,7 +386,7 @@ class SandboxState:
         self.logs.record([audit.enrollment_event(self.admin_caller(), user, doc)])
         return copy.deepcopy(doc)
 
-    def _user(self, user_id: str) -> dict[str, Any]:
+    def _user(self, user_id: str) -> Doc:
         user = self.store.get(user_id)
         if user is None:
             raise KeyError(user_id)
@@ -422,24 +400,18 @@ class SandboxState:
         log: bool = True,
         caller: Caller | None = None,
         **extra: Any,
-    ) -> dict[str, Any]:
+    ) -> Doc:
         org = self.directory.create_organization(name, display_name, **extra)
         body = {"name": name, **({"display_name": display_name} if display_name else {}), **extra}
         self._log_call(log, caller, "POST", "/organizations", {}, body, 201, org)
         return org
 
     def update_organization(
-        self,
-        org_id: str,
-        changes: dict[str, Any],
-        *,
-        log: bool = True,
-        caller: Caller | None = None,
-    ) -> dict[str, Any]:
-        org = self.directory.update_organization(org_id, changes)
-        params = {"id": org_id}
-        self._log_call(log, caller, "PATCH", "/organizations/{id}", params, changes, 200, org)
-        return org
+        self, org_id: str, changes: Doc, *, log: bool = True, caller: Caller | None = None
+    ) -> Doc:
+        return self._patch(
+            self.directory.update_organization, "/organizations/{id}", org_id, changes, log, caller
+        )
 
     def delete_organization(
         self, org_id: str, *, log: bool = True, caller: Caller | None = None
@@ -450,98 +422,51 @@ class SandboxState:
             self._log_call(log, caller, "DELETE", "/organizations/{id}", params, {}, 204, {})
         return ok
 
-    def add_organization_members(
-        self, org_id: str, user_ids: list[str], *, log: bool = True, caller: Caller | None = None
+    def change_organization_members(
+        self,
+        org_id: str,
+        user_ids: list[str],
+        add: bool,
+        *,
+        log: bool = True,
+        caller: Caller | None = None,
     ) -> int:
-        """Add members (KeyError for an unknown org or user); returns how many were new."""
-        added = self.directory.add_organization_members(org_id, user_ids)
-        self._log_call(
-            log,
-            caller,
-            "POST",
-            "/organizations/{id}/members",
-            {"id": org_id},
-            {"members": user_ids},
-            204,
-            {},
-        )
-        return added
+        """Add members (KeyError for an unknown org or user) or remove them (and their org
+        roles); returns how many were new or removed."""
+        d = self.directory
+        change = d.add_organization_members if add else d.remove_organization_members
+        changed = change(org_id, user_ids)
+        method = "POST" if add else "DELETE"
+        params, body = {"id": org_id}, {"members": user_ids}
+        self._log_call(log, caller, method, "/organizations/{id}/members", params, body, 204, {})
+        return changed
 
-    def remove_organization_members(
-        self, org_id: str, user_ids: list[str], *, log: bool = True, caller: Caller | None = None
-    ) -> int:
-        removed = self.directory.remove_organization_members(org_id, user_ids)
-        self._log_call(
-            log,
-            caller,
-            "DELETE",
-            "/organizations/{id}/members",
-            {"id": org_id},
-            {"members": user_ids},
-            204,
-            {},
-        )
-        return removed
-
-    def assign_member_roles(
+    def change_member_roles(
         self,
         org_id: str,
         user_id: str,
         role_ids: list[str],
+        add: bool,
         *,
         log: bool = True,
         caller: Caller | None = None,
     ) -> list[str]:
-        """Give an org member roles (KeyError if not a member / unknown role)."""
-        roles = self.directory.assign_member_roles(org_id, user_id, role_ids)
-        self._log_call(
-            log,
-            caller,
-            "POST",
-            "/organizations/{id}/members/{user_id}/roles",
-            {"id": org_id, "user_id": user_id},
-            {"roles": role_ids},
-            204,
-            {},
-        )
-        return roles
-
-    def remove_member_roles(
-        self,
-        org_id: str,
-        user_id: str,
-        role_ids: list[str],
-        *,
-        log: bool = True,
-        caller: Caller | None = None,
-    ) -> list[str]:
-        roles = self.directory.remove_member_roles(org_id, user_id, role_ids)
-        self._log_call(
-            log,
-            caller,
-            "DELETE",
-            "/organizations/{id}/members/{user_id}/roles",
-            {"id": org_id, "user_id": user_id},
-            {"roles": role_ids},
-            204,
-            {},
-        )
+        """Give an org member roles (KeyError if not a member / unknown role) or take them
+        away (KeyError if not a member); returns the member's roles now."""
+        d = self.directory
+        change = d.assign_member_roles if add else d.remove_member_roles
+        roles = change(org_id, user_id, role_ids)
+        method = "POST" if add else "DELETE"
+        params, body = {"id": org_id, "user_id": user_id}, {"roles": role_ids}
+        self._log_call(log, caller, method, audit.MEMBER_ROLES, params, body, 204, {})
         return roles
 
     def enable_org_connection(
-        self, org_id: str, body: dict[str, Any], *, log: bool = True, caller: Caller | None = None
-    ) -> dict[str, Any]:
+        self, org_id: str, body: Doc, *, log: bool = True, caller: Caller | None = None
+    ) -> Doc:
         doc = self.directory.enable_connection(org_id, body["connection_id"], body)
-        self._log_call(
-            log,
-            caller,
-            "POST",
-            "/organizations/{id}/enabled_connections",
-            {"id": org_id},
-            body,
-            201,
-            doc,
-        )
+        params = {"id": org_id}
+        self._log_call(log, caller, "POST", audit.ORG_CONNECTIONS, params, body, 201, doc)
         return doc
 
     def disable_org_connection(
@@ -549,25 +474,16 @@ class SandboxState:
     ) -> bool:
         ok = self.directory.disable_connection(org_id, conn_id)
         if ok:
-            self._log_call(
-                log,
-                caller,
-                "DELETE",
-                "/organizations/{id}/enabled_connections/{connectionId}",
-                {"id": org_id, "connectionId": conn_id},
-                None,
-                204,
-                {},
-            )
+            params = {"id": org_id, "connectionId": conn_id}
+            self._log_call(log, caller, "DELETE", audit.ORG_CONNECTION, params, None, 204, {})
         return ok
 
     def create_invitation(
-        self, org_id: str, body: dict[str, Any], *, log: bool = True, caller: Caller | None = None
-    ) -> dict[str, Any]:
+        self, org_id: str, body: Doc, *, log: bool = True, caller: Caller | None = None
+    ) -> Doc:
         inv = self.directory.create_invitation(org_id, body)
-        self._log_call(
-            log, caller, "POST", "/organizations/{id}/invitations", {"id": org_id}, body, 201, inv
-        )
+        params = {"id": org_id}
+        self._log_call(log, caller, "POST", audit.INVITATIONS, params, body, 201, inv)
         return inv
 
     def delete_invitation(
@@ -575,38 +491,22 @@ class SandboxState:
     ) -> bool:
         ok = self.directory.delete_invitation(org_id, inv_id)
         if ok:
-            self._log_call(
-                log,
-                caller,
-                "DELETE",
-                "/organizations/{id}/invitations/{invitation_id}",
-                {"id": org_id, "invitation_id": inv_id},
-                None,
-                204,
-                {},
-            )
+            params = {"id": org_id, "invitation_id": inv_id}
+            self._log_call(log, caller, "DELETE", audit.INVITATION, params, None, 204, {})
         return ok
 
     # -- clients and connections ----------------------------------------------------------
-    def create_client(
-        self, body: dict[str, Any], *, log: bool = True, caller: Caller | None = None
-    ) -> dict[str, Any]:
+    def create_client(self, body: Doc, *, log: bool = True, caller: Caller | None = None) -> Doc:
         doc = self.tenant.create_client(body)
         self._log_call(log, caller, "POST", "/clients", {}, body, 201, doc)
         return doc
 
     def update_client(
-        self,
-        client_id: str,
-        changes: dict[str, Any],
-        *,
-        log: bool = True,
-        caller: Caller | None = None,
-    ) -> dict[str, Any]:
-        doc = self.tenant.update_client(client_id, changes)
-        params = {"id": client_id}
-        self._log_call(log, caller, "PATCH", "/clients/{id}", params, changes, 200, doc)
-        return doc
+        self, client_id: str, changes: Doc, *, log: bool = True, caller: Caller | None = None
+    ) -> Doc:
+        return self._patch(
+            self.tenant.update_client, "/clients/{id}", client_id, changes, log, caller
+        )
 
     def delete_client(
         self, client_id: str, *, log: bool = True, caller: Caller | None = None
@@ -619,22 +519,16 @@ class SandboxState:
         return ok
 
     def update_connection(
-        self,
-        conn_id: str,
-        changes: dict[str, Any],
-        *,
-        log: bool = True,
-        caller: Caller | None = None,
-    ) -> dict[str, Any]:
-        doc = self.tenant.update_connection(conn_id, changes)
-        params = {"id": conn_id}
-        self._log_call(log, caller, "PATCH", "/connections/{id}", params, changes, 200, doc)
-        return doc
+        self, conn_id: str, changes: Doc, *, log: bool = True, caller: Caller | None = None
+    ) -> Doc:
+        return self._patch(
+            self.tenant.update_connection, "/connections/{id}", conn_id, changes, log, caller
+        )
 
     def set_connection_clients(
         self,
         conn_id: str,
-        changes: list[dict[str, Any]],
+        changes: list[Doc],
         *,
         log: bool = True,
         caller: Caller | None = None,
@@ -646,7 +540,7 @@ class SandboxState:
 
     def delete_connection(
         self, conn_id: str, *, log: bool = True, caller: Caller | None = None
-    ) -> dict[str, Any] | None:
+    ) -> Doc | None:
         """Remove a connection (organizations no longer enable it); Auth0's 202 answer
         ``{deleted_at}``, or None if there is no such connection."""
         if not self.tenant.delete_connection(conn_id):
@@ -658,7 +552,7 @@ class SandboxState:
         return answer
 
     # -- tenant logs and stats ------------------------------------------------------------
-    def logs_truth(self) -> list[dict[str, Any]]:
+    def logs_truth(self) -> list[Doc]:
         """Every log event currently held (after retention), in log_id order, as served."""
         self.logs.apply_retention()
         return self.logs.truth()
@@ -677,7 +571,7 @@ class SandboxState:
             when = when.isoformat()
         return self.logs.expire_before(parse_instant(when))
 
-    def stats_truth(self) -> dict[str, Any]:
+    def stats_truth(self) -> Doc:
         """``{"daily": [...], "active_users": n}`` as /stats/daily (no range) and
         /stats/active-users answer now."""
         return {"daily": self.logs.daily_rows(), "active_users": self.logs.active_users()}
@@ -697,6 +591,21 @@ class SandboxState:
         """Who /_sandbox admin changes are logged as: the sandbox's own client."""
         return Caller(self.config.client_id, user_agent="auth0-sandbox-admin")
 
+    def _patch(
+        self,
+        update: Callable[[str, Doc], Doc],
+        template: str,
+        obj_id: str,
+        changes: Doc,
+        log: bool,
+        caller: Caller | None,
+    ) -> Doc:
+        """An update (PATCH semantics) of a role, organization, client or connection, logged
+        with the changes as sent and the updated object as answered."""
+        doc = update(obj_id, changes)
+        self._log_call(log, caller, "PATCH", template, {"id": obj_id}, changes, 200, doc)
+        return doc
+
     def _log_call(
         self,
         log: bool,
@@ -707,7 +616,7 @@ class SandboxState:
         body: Any,
         status: int,
         response: Any,
-        before: list[dict[str, Any]] | None = None,
+        before: list[Doc] | None = None,
     ) -> None:
         """Log a successful Management API call (after ``before``, e.g. an sdu) as ``sapi``."""
         if not log:
