@@ -20,6 +20,7 @@ from urllib.parse import quote
 from singer_sdk.helpers.conform import TypeConformanceLevel
 
 from tap_auth0.changes.capture import WHOLE, ReadPlan
+from tap_auth0.changes.nominate import TABLE
 from tap_auth0.errors import ScopeError, TapAuth0Error
 from tap_auth0.fanout import FanOut, Lane
 from tap_auth0.pagination import OffsetPaginator, Paginator
@@ -243,6 +244,27 @@ class Auth0Stream(StreamHooks):
         if self.selected and self.capture is not None and self.tombstones:
             self.write_record(self.capture.tombstone(self.name, self.primary_keys or (), key))
 
+    def _source(self, plan: ReadPlan, context: t.Mapping[str, t.Any] | None) -> t.Iterable[Record]:
+        if plan.whole:
+            return self._confirming(self.records(context))
+        return self.records_by_id(plan.ids)
+
+    def _confirming(self, source: t.Iterable[Record]) -> t.Iterable[Record]:
+        """A whole read, checked against the items the log says were deleted from the
+        table (change capture): each one it no longer lists is confirmed, a tombstone."""
+        claims = self.capture.claims(self.name, TABLE) if self.capture else []
+        if not claims:
+            yield from source
+            return
+        keys = self.primary_keys or ()
+        listed: set[tuple[str, ...]] = set()
+        for record in source:
+            listed.add(tuple(str(record.get(k)) for k in keys))
+            yield record
+        for key in claims:
+            if key not in listed:
+                self.write_tombstone(key)
+
     def _wanted(self, plan: ReadPlan) -> t.Callable[[Record], bool] | None:
         """Which parents' children a read fetches (None: every parent's)."""
         if plan.children_of is None:
@@ -264,7 +286,7 @@ class Auth0Stream(StreamHooks):
             child.begin_table()
         rows = 0
         try:
-            source = self.records(context) if plan.whole else self.records_by_id(plan.ids)
+            source = self._source(plan, context)
             if children:
                 fan = self.fan_out(children)
                 source = fan.along(source, self.context_for_children, self._wanted(plan))

@@ -196,14 +196,22 @@ def _org_invitation(c: Change, n: Nominations) -> None:
 
 
 def _tables(*names: str) -> Apply:
+    """Small tables re-read whole; an item deleted by id (`{item}` in the path) is a removal
+    from the first, confirmed when the re-read no longer lists it (a tombstone, which also
+    reaches loaders that ignore ACTIVATE_VERSION)."""
+
     def apply(c: Change, n: Nominations) -> None:
         n.tables.update(names)
+        if c.method == "DELETE" and c.ids.get("item"):
+            n.remove(names[0], TABLE, c.ids["item"])
 
     return apply
 
 
 def _client(c: Change, n: Nominations) -> None:
     n.tables.add("clients")
+    if c.method == "DELETE" and c.ids.get("item"):
+        n.remove("clients", TABLE, c.ids["item"])
     if c.method in ("POST", "DELETE"):
         # A client's grants go with it, and it joins or leaves connections' enabled clients.
         n.tables.update(("client_grants", "connection_clients"))
@@ -211,6 +219,8 @@ def _client(c: Change, n: Nominations) -> None:
 
 def _connection(c: Change, n: Nominations) -> None:
     n.tables.add("connections")
+    if c.method == "DELETE" and c.ids.get("connection"):
+        n.remove("connections", TABLE, c.ids["connection"])
     cid = c.ids.get("connection") or _created_id(c)
     if cid and c.method != "DELETE":
         n.connections.add(cid)
@@ -231,7 +241,9 @@ _SEG = r"[^/]+"
 _U = rf"/users/(?P<user>{_SEG})"
 _R = rf"/roles/(?P<role>{_SEG})"
 _O = rf"/organizations/(?P<org>{_SEG})"
+_I = rf"(?P<item>{_SEG})"  # an item of a small table
 _W = "POST|PATCH|PUT|DELETE"  # every write
+TABLE = ""  # the parent of a small table's items (they have none)
 
 
 @dataclass(frozen=True)
@@ -305,12 +317,18 @@ RULES: tuple[Rule, ...] = (
         rf"{_O}/invitations/(?P<invitation>{_SEG})",
         _org_invitation,
     ),
-    Rule("client", _W, rf"/clients(/{_SEG}(/rotate-secret|/credentials(/{_SEG})?)?)?", _client),
-    Rule("client grant", _W, rf"/client-grants(/{_SEG})?", _tables("client_grants")),
+    Rule("client", _W, rf"/clients(/{_I})?", _client),
+    Rule(
+        "client secret or credentials",
+        _W,
+        rf"/clients/{_SEG}/(rotate-secret|credentials(/{_SEG})?)",
+        _tables("clients"),
+    ),
+    Rule("client grant", _W, rf"/client-grants(/{_I})?", _tables("client_grants")),
     Rule(
         "resource server",
         _W,
-        rf"/resource-servers(/{_SEG})?",
+        rf"/resource-servers(/{_I})?",
         _tables("resource_servers", "client_grants"),
     ),
     Rule(
@@ -320,9 +338,10 @@ RULES: tuple[Rule, ...] = (
         _connection_clients,
     ),
     Rule("connection", _W, rf"/connections(/(?P<connection>{_SEG}))?", _connection),
-    Rule("action", _W, rf"/actions/actions(/{_SEG}(/deploy)?)?", _tables("actions")),
-    Rule("log stream", _W, rf"/log-streams(/{_SEG})?", _tables("log_streams")),
-    Rule("user consent (grant) revoked", "DELETE", rf"/grants(/{_SEG})?", _tables("grants")),
+    Rule("action deployed", "POST", rf"/actions/actions/{_SEG}/deploy", _tables("actions")),
+    Rule("action", _W, rf"/actions/actions(/{_I})?", _tables("actions")),
+    Rule("log stream", _W, rf"/log-streams(/{_I})?", _tables("log_streams")),
+    Rule("user consent (grant) revoked", "DELETE", rf"/grants(/{_I})?", _tables("grants")),
 )
 _COMPILED = tuple((r, re.compile(rf"(?:/api/v2)?{r.pattern}/?")) for r in RULES)
 

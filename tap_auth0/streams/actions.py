@@ -21,6 +21,7 @@ class ActionsStream(Auth0Stream):
     primary_keys = ("id",)
     paginator = OffsetPaginator(totals_param=False)
     scopes = ("read:actions",)
+    tombstones = True
 
     def post_process(
         self, row: dict[str, t.Any], context: t.Mapping[str, t.Any] | None = None

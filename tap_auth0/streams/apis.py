@@ -14,5 +14,6 @@ class ResourceServersStream(Auth0Stream):
     primary_keys = ("id",)
     paginator = OffsetPaginator()
     scopes = ("read:resource_servers",)
+    tombstones = True
     secret_fields = ("signing_secret",)
     exclude_by_fields = False

@@ -20,6 +20,7 @@ class ClientsStream(Auth0Stream):
     primary_keys = ("client_id",)
     paginator = CheckpointPaginator()
     scopes = ("read:clients", "read:client_summary", "read:client_keys", "read:client_credentials")
+    tombstones = True
     secret_fields = (
         "client_secret",
         "signing_keys",
@@ -36,6 +37,7 @@ class ClientGrantsStream(Auth0Stream):
     primary_keys = ("id",)
     paginator = CheckpointPaginator()
     scopes = ("read:client_grants",)
+    tombstones = True
 
 
 class GrantsStream(Auth0Stream):
@@ -47,4 +49,5 @@ class GrantsStream(Auth0Stream):
     primary_keys = ("id",)
     paginator = OffsetPaginator()
     scopes = ("read:grants",)
+    tombstones = True
     renamed_fields: t.ClassVar[dict[str, str]] = {"clientID": "client_id"}

@@ -51,6 +51,7 @@ class LogStreamsStream(Auth0Stream):
     primary_keys = ("id",)
     paginator = SinglePage()
     scopes = ("read:log_streams",)
+    tombstones = True
 
     def post_process(
         self, row: dict[str, t.Any], context: t.Mapping[str, t.Any] | None = None

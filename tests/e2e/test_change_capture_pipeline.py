@@ -82,15 +82,19 @@ _columns()
 def check_tables(kind: str, target: str, schema: str, sb: Sandbox, done: dict[str, Any]) -> None:
     truth = truth_keys(sb.tenant_truth(), sb.truth())
     rows = select_rows(kind, target, schema)
+    # Parents deleted since run 1 (with hard_delete their own rows are gone too).
     gone_parents = {
-        name: {r[KEYS[name][0]] for r in rows[name] if r["_sdc_deleted_at"] is not None}
-        | ({k[0] for k in _landed_keys(rows[name], name)} - {k[0] for k in truth[name]})
+        name: {k[0] for k in done["parents_at_start"][name] - truth[name]}
         for name in ("roles", "organizations", "connections")
     }
     live_counts = {}
     for name in TABLES:
         live = [r for r in rows[name] if r["_sdc_deleted_at"] is None]
         kept = [r for r in live if not left_to_full_pass(name, r, done, gone_parents)]
+        if kind == "duckdb" and name in ("client_grants", "connection_clients"):
+            # A deleted client's grants and places go with it in Auth0: the whole re-read's
+            # ACTIVATE_VERSION says so, and target-duckdb ignores that message.
+            kept = [r for r in kept if r["client_id"] not in done["deleted_clients"]]
         got = _landed_keys(kept, name)
         assert got == truth[name], (kind, name, sorted(got - truth[name])[:3],
                                     sorted(truth[name] - got)[:3])  # fmt: skip
@@ -143,7 +147,10 @@ def _runs(
     dbt_target: Path,
 ) -> dict[str, Any]:
     seconds = [pipeline(meltano, loader, utility)]
-    done: dict[str, Any] = {}
+    at_start = truth_keys(sb.tenant_truth(), sb.truth())
+    done: dict[str, Any] = {
+        "parents_at_start": {k: at_start[k] for k in ("roles", "organizations", "connections")}
+    }
     requests = []
     for tag in ("1", "2"):
         merge(done, make_changes(sb, tag))

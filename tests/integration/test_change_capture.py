@@ -103,6 +103,7 @@ def test_changes_cost_what_they_name_and_every_table_equals_the_truth(runs, capl
     assert {(u,) for u in deleted_users} <= tomb.get("users", set())
     assert {(u,) for u in deleted_users} <= tomb.get("user_detail", set())
     assert tomb.get("organizations"), "the deleted organization"
+    assert tomb.get("clients") == {(c,) for c in done["deleted_clients"]}
     assert tomb.get("role_members") and tomb.get("organization_members")
     report(
         f"change capture: {changes} changes cost {stats['requests']} requests "

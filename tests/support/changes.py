@@ -118,7 +118,9 @@ def make_changes(sb: Sandbox, tag: str = "1") -> dict[str, t.Any]:
     api("POST", "/organizations", {"name": f"capture-new-org-{tag}"})
     api("DELETE", f"/organizations/{next(o for o in orgs if o not in (org_a, org_b))}")
     api("POST", "/clients", {"name": f"capture-new-client-{tag}"})
-    api("DELETE", f"/clients/{tt['clients'][-1]['client_id']}")
+    gone_client = tt["clients"][-1]["client_id"]
+    api("DELETE", f"/clients/{gone_client}")
+    done["deleted_clients"] = {gone_client}
     # MFA enrolled and deleted, sessions revoked.
     sb.enroll(users[5])
     methods = {
@@ -136,7 +138,7 @@ def make_changes(sb: Sandbox, tag: str = "1") -> dict[str, t.Any]:
 
 def merge(total: dict[str, t.Any], done: dict[str, t.Any]) -> dict[str, t.Any]:
     """What several rounds of `make_changes` did, as one."""
-    for key in ("deleted_users", "revoked_all", "left_members"):
+    for key in ("deleted_users", "revoked_all", "left_members", "deleted_clients"):
         total[key] = set(total.get(key, ())) | set(done[key])
     total["calls"] = total.get("calls", 0) + done["calls"]
     return total

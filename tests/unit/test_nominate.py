@@ -177,7 +177,10 @@ CASES: list[tuple[str, dict[str, t.Any], dict[str, t.Any]]] = [
     (
         "client deleted",
         sapi("delete", "/clients/abc"),
-        {"tables": {"clients", "client_grants", "connection_clients"}},
+        {
+            "tables": {"clients", "client_grants", "connection_clients"},
+            "removed": {"clients": {("abc",): ""}},
+        },
     ),
     ("client updated", sapi("patch", "/clients/abc", {"name": "n"}, 200), {"tables": {"clients"}}),
     (
@@ -193,7 +196,10 @@ CASES: list[tuple[str, dict[str, t.Any], dict[str, t.Any]]] = [
     (
         "API deleted",
         sapi("delete", "/resource-servers/rs_1"),
-        {"tables": {"resource_servers", "client_grants"}},
+        {
+            "tables": {"resource_servers", "client_grants"},
+            "removed": {"resource_servers": {("rs_1",): ""}},
+        },
     ),
     (
         "action deployed",
@@ -231,7 +237,7 @@ CASES: list[tuple[str, dict[str, t.Any], dict[str, t.Any]]] = [
     (
         "connection deleted",
         sapi("delete", "/connections/con_4", status=202),
-        {"tables": {"connections"}},
+        {"tables": {"connections"}, "removed": {"connections": {("con_4",): ""}}},
     ),
     ("role deleted", sapi("delete", "/roles/rol_F", status=200), {"roles": {"rol_F"}}),
     (
@@ -239,7 +245,21 @@ CASES: list[tuple[str, dict[str, t.Any], dict[str, t.Any]]] = [
         sapi("delete", "/users/u11/identities/google-oauth2/123", status=200),
         {"users": {"u11"}},
     ),
-    ("consent revoked", sapi("delete", "/grants/g1"), {"tables": {"grants"}}),
+    (
+        "consent revoked",
+        sapi("delete", "/grants/g1"),
+        {"tables": {"grants"}, "removed": {"grants": {("g1",): ""}}},
+    ),
+    (
+        "action deleted",
+        sapi("delete", "/actions/actions/a2", status=204),
+        {"tables": {"actions"}, "removed": {"actions": {("a2",): ""}}},
+    ),
+    (
+        "client secret rotated",
+        sapi("post", "/clients/abc/rotate-secret", status=200),
+        {"tables": {"clients"}},
+    ),
 ]
 
 

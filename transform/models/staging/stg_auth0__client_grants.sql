@@ -7,4 +7,4 @@
     ['is_system', dbt.type_boolean(), '"is_system"'],
     ['organization_usage', dbt.type_string(), '"organization_usage"'],
     ['subject_type', dbt.type_string(), '"subject_type"']
-]) }}
+], [['clients', [['client_id', 'client_id']]]]) }}
