@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 from auth0_sandbox import Sandbox, SandboxConfig
 
-from tests.e2e.test_dbt_models import check_build, dbt_paths, landed, marts_truth, need_dbt
+from tests.e2e.test_dbt_models import dbt_paths, landed, marts_truth, need_dbt
 from tests.support import postgres
 from tests.support.changes import TOKEN, left_to_full_pass, make_changes, merge
 from tests.support.figures import report
@@ -45,7 +45,8 @@ CONFIG = SandboxConfig(
     client_secret=CLIENT_SECRET,
 )
 TABLES = [name for name in KEYS if name not in ("logs", "stats_daily", "stats_active_users")]
-PARENT_COLUMNS = ("user_id", "organization_id", "role_id", "connection_id")
+OK = ("success", "pass", "warn")
+PARENT_COLUMNS = ("user_id", "organization_id", "role_id", "connection_id", "client_id")
 
 
 def pipeline(meltano: MeltanoRunner, loader: str, utility: str) -> float:
@@ -185,7 +186,11 @@ def test_every_mart_equals_the_truth_and_shows_no_deleted_user_or_membership(loa
             return query(self.kind, self.target, *statements)
 
     built = Built()
-    check_build(built)  # type: ignore[arg-type]
+    results = built.run_results["results"]
+    # Warnings are allowed: the log still names the applications deleted between the runs
+    # (auth0_app_daily_logins' relationship test to clients is a warning for that reason).
+    bad = [(r["unique_id"], r["status"]) for r in results if r["status"] not in OK]
+    assert not bad, bad[:5]
     truth = marts_truth.expected(sb.truth(), sb.tenant_truth(), sb.logs_truth(), mfa_extracted=True)
     rows = marts_truth.compare(landed(built), truth)  # type: ignore[arg-type]
     for mart, n, want, figures in rows:
