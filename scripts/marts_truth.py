@@ -51,24 +51,6 @@ BODY_IDS = {
 }
 
 
-class _Gone:
-    """The current name of a client deleted since: the warehouse may still hold it (change
-    capture keeps a deleted client's row until the tap's next full pass) or not; either
-    agrees with the truth."""
-
-    def __eq__(self, other: object) -> bool:
-        return other is None or isinstance(other, str)
-
-    def __hash__(self) -> int:
-        return 0
-
-    def __repr__(self) -> str:
-        return "<name of a deleted client, or null>"
-
-
-GONE = _Gone()
-
-
 def admin_action(e: dict[str, Any], client_names: dict[str, str]) -> tuple[Any, ...]:
     """What auth0_admin_activity holds for one sapi/fapi event: (event type, actor client id,
     actor client name, dashboard user id, action, method, resource kind, resource id,
@@ -104,7 +86,7 @@ def admin_action(e: dict[str, Any], client_names: dict[str, str]) -> tuple[Any, 
     if target is None and len(named["user"]) == 1:
         target = named["user"][0]
     client = e.get("client_id") or None
-    name = e.get("client_name") or (client_names.get(client, GONE) if client else None)
+    name = e.get("client_name") or client_names.get(client or "")
     return (
         e.get("type"), client, name,
         ((request.get("auth") or {}).get("user") or {}).get("user_id") or None,
