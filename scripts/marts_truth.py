@@ -9,9 +9,11 @@ authentication method other than a password.
 
 from __future__ import annotations
 
+import re
 from collections import Counter, defaultdict
 from datetime import date, timedelta
 from typing import Any
+from urllib.parse import unquote
 
 FAILED_LOGINS = ("f", "fp", "fu")
 MARTS = (
@@ -20,7 +22,78 @@ MARTS = (
     "auth0_daily_activity",
     "auth0_app_daily_logins",
     "auth0_monthly_active_users",
+    "auth0_admin_activity",
 )
+# Management API path collection -> auth0_admin_activity.resource_kind; and the collections
+# whose second segment is the object's id (/actions/actions/{id} is the one exception).
+KINDS = {
+    "users": "user", "user-blocks": "user", "roles": "role", "organizations": "organization",
+    "clients": "client", "client-grants": "client_grant", "connections": "connection",
+    "resource-servers": "resource_server", "actions": "action", "log-streams": "log_stream",
+    "grants": "grant", "sessions": "session", "refresh-tokens": "refresh_token",
+    "device-credentials": "device_credential", "jobs": "job", "rules": "rule", "hooks": "hook",
+    "custom-domains": "custom_domain", "email-templates": "email_template",
+    "emails": "email_provider", "tenants": "tenant", "guardian": "guardian",
+    "branding": "branding", "prompts": "prompt", "attack-protection": "attack_protection",
+    "keys": "signing_key", "tickets": "ticket",
+}  # fmt: skip
+ID_COLLECTIONS = {
+    "users", "user-blocks", "roles", "organizations", "clients", "client-grants", "connections",
+    "resource-servers", "log-streams", "grants", "sessions", "refresh-tokens",
+    "device-credentials", "rules", "hooks", "custom-domains", "email-templates",
+}  # fmt: skip
+# (resource kind, path after the id) whose body's id list auth0_admin_activity keeps.
+BODY_IDS = {
+    ("user", "roles"): ("roles", "role"),
+    ("organization", "members/roles"): ("roles", "role"),
+    ("role", "users"): ("users", "user"),
+    ("organization", "members"): ("members", "user"),
+}
+
+
+def admin_action(e: dict[str, Any], client_names: dict[str, str]) -> tuple[Any, ...]:
+    """What auth0_admin_activity holds for one sapi/fapi event: (event type, actor client id,
+    actor client name, dashboard user id, action, method, resource kind, resource id,
+    sub-resource, target user, named user ids, named role ids, status code, succeeded)."""
+    details = e.get("details") or {}
+    request, response = details.get("request") or {}, details.get("response") or {}
+    method = str(request.get("method") or "").upper()
+    path = re.sub(r"^/api/v2(?=/)", "", str(request.get("path") or "").split("?", 1)[0])
+    seg = [unquote(p) for p in path.split("/")[1:]] + [""] * 5
+    kind = KINDS.get(seg[0], "other")
+    status = response.get("statusCode")
+    rid: str | None
+    if seg[0] == "actions" and seg[1] == "actions":
+        rid, sub = seg[2] or None, seg[3] or None
+    else:
+        rid = seg[1] or None if seg[0] in ID_COLLECTIONS else None
+        sub = seg[2] or None if kind in ("user", "role", "organization", "client",
+                                         "connection", "resource_server") else None  # fmt: skip
+        if seg[0] == "user-blocks":
+            sub = None
+    if kind == "organization" and seg[2] == "members" and seg[4] == "roles":
+        sub = "members/roles"
+    body = response.get("body") if isinstance(response.get("body"), dict) else {}
+    created = body.get("user_id") or body.get("client_id") or body.get("id")
+    if rid is None and method == "POST" and sub is None and e.get("type") == "sapi":
+        rid = created
+    named: dict[str, list[str]] = {"user": [], "role": []}
+    key = BODY_IDS.get((kind, sub or ""))
+    sent = request.get("body")
+    if key and isinstance(sent, dict) and isinstance(sent.get(key[0]), list):
+        named[key[1]] = [str(v) for v in sent[key[0]]]
+    target = rid if kind == "user" else seg[3] if sub == "members/roles" else None
+    if target is None and len(named["user"]) == 1:
+        target = named["user"][0]
+    client = e.get("client_id") or None
+    name = e.get("client_name") or client_names.get(client or "")
+    return (
+        e.get("type"), client, name,
+        ((request.get("auth") or {}).get("user") or {}).get("user_id") or None,
+        e.get("description"), method, kind, rid, sub, target,
+        ",".join(named["user"]) or None, ",".join(named["role"]) or None, status,
+        e.get("type") == "sapi" and (status is None or 200 <= int(status) < 300),
+    )  # fmt: skip
 
 
 def _day_range(first: str, last: str) -> list[str]:
@@ -76,6 +149,10 @@ def expected(
     connections = Counter(
         (u.get("identities") or [{}])[0].get("connection") or "(none)" for u in users
     )
+    names = {c["client_id"]: c.get("name") for c in tenant.get("clients", [])}
+    actions = {
+        e["log_id"]: admin_action(e, names) for e in logs if e.get("type") in ("sapi", "fapi")
+    }
     return {
         "auth0_users": {
             "rows": len(users),
@@ -94,7 +171,19 @@ def expected(
         },  # fmt: skip
         "auth0_app_daily_logins": {"rows": len(apps)},
         "auth0_monthly_active_users": {"rows": len(months), "months": months},
+        "auth0_admin_activity": {
+            "rows": len(actions),
+            "by_kind": dict(Counter(a[6] for a in actions.values())),
+            "actions": actions,
+        },
     }
+
+
+ADMIN_COLUMNS = (
+    "event_type, actor_client_id, actor_client_name, actor_user_id, action, method,"
+    " resource_kind, resource_id, sub_resource, target_user_id, named_user_ids,"
+    " named_role_ids, status_code, is_succeeded"
+)
 
 
 def sql(schema: str) -> dict[str, str]:
@@ -113,6 +202,7 @@ def sql(schema: str) -> dict[str, str]:
             f" failed_logins, users_logging_in FROM {s}.auth0_daily_activity",
             "months": f"SELECT CAST(month_start AS VARCHAR(10)) AS k, monthly_active_users AS n"
             f" FROM {s}.auth0_monthly_active_users",
+            "admin": f"SELECT log_id, {ADMIN_COLUMNS} FROM {s}.auth0_admin_activity",
         }
     )
     return out
@@ -150,6 +240,17 @@ def landed(results: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
         "auth0_monthly_active_users": {
             "rows": n("auth0_monthly_active_users.rows"),
             "months": {r["k"]: int(r["n"]) for r in results["months"]},
+        },
+        "auth0_admin_activity": {
+            "rows": n("auth0_admin_activity.rows"),
+            "by_kind": dict(Counter(r["resource_kind"] for r in results["admin"])),
+            "actions": {
+                r["log_id"]: tuple(
+                    int(r[c]) if c == "status_code" and r[c] is not None else r[c]
+                    for c in (c.strip() for c in ADMIN_COLUMNS.split(","))
+                )
+                for r in results["admin"]
+            },
         },
     }
 

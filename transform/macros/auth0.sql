@@ -162,3 +162,46 @@ where 1 = 0  {#- stream `{{ name }}` not extracted -#}
     ['username', dbt.type_string(), '"username"']
   ]) }}
 {% endmacro %}
+
+{#- Text at a nested key path (keys: a list of names) of a JSON object column. -#}
+{% macro auth0_json_path_text(column, keys) %}
+  {{ return(adapter.dispatch('auth0_json_path_text')(column, keys)) }}
+{% endmacro %}
+{% macro default__auth0_json_path_text(column, keys) -%}
+  ({{ column }} #>> '{ {{- keys | join(',') -}} }')
+{%- endmacro %}
+{% macro duckdb__auth0_json_path_text(column, keys) -%}
+  json_extract_string({{ column }}, '$.{{ keys | join('.') }}')
+{%- endmacro %}
+
+{#- Length of the JSON array at a nested key path; 0 when the value there is no array. -#}
+{% macro auth0_json_path_array_length(column, keys) %}
+  {{ return(adapter.dispatch('auth0_json_path_array_length')(column, keys)) }}
+{% endmacro %}
+{% macro default__auth0_json_path_array_length(column, keys) -%}
+  (case when jsonb_typeof({{ column }} #> '{ {{- keys | join(',') -}} }') = 'array'
+        then jsonb_array_length({{ column }} #> '{ {{- keys | join(',') -}} }') else 0 end)
+{%- endmacro %}
+{% macro duckdb__auth0_json_path_array_length(column, keys) -%}
+  (case when json_type({{ column }}, '$.{{ keys | join('.') }}') = 'ARRAY'
+        then json_array_length({{ column }}, '$.{{ keys | join('.') }}') else 0 end)
+{%- endmacro %}
+
+{#- Text of element `index` (0-based expression) of the JSON array at a nested key path. -#}
+{% macro auth0_json_path_item_text(column, keys, index) %}
+  {{ return(adapter.dispatch('auth0_json_path_item_text')(column, keys, index)) }}
+{% endmacro %}
+{% macro default__auth0_json_path_item_text(column, keys, index) -%}
+  (({{ column }} #> '{ {{- keys | join(',') -}} }') ->> cast({{ index }} as integer))
+{%- endmacro %}
+{% macro duckdb__auth0_json_path_item_text(column, keys, index) -%}
+  json_extract_string({{ column }}, '$.{{ keys | join('.') }}[' || cast({{ index }} as varchar) || ']')
+{%- endmacro %}
+
+{#- A path segment percent-decoded for the characters Auth0 ids hold (`auth0%7C...`,
+    emails in `samlp|conn|a@b.c`): the same few replacements on every warehouse, `%25` last. -#}
+{% macro auth0_path_decode(expr) -%}
+  replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(
+    {{ expr }}, '%7C', '|'), '%7c', '|'), '%40', '@'), '%3A', ':'), '%3a', ':'),
+    '%2B', '+'), '%2b', '+'), '%2F', '/'), '%2f', '/'), '%20', ' '), '%25', '%')
+{%- endmacro %}
