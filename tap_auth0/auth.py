@@ -90,8 +90,11 @@ class ClientCredentials(TokenProvider):
 
     def renew(self, stale: str) -> str:
         with self._lock:
-            # Another thread may already have renewed after the same 401.
-            if self._value is not None and self._value != stale:
+            # Another thread may already have renewed after the same 401 (unless that token
+            # is itself due: handing it on would only draw the next 401).
+            fresh = self._value is not None and self._clock() < self._renew_at
+            if fresh and self._value != stale:
+                assert self._value is not None
                 return self._value
             self._mint()
             assert self._value is not None

@@ -39,3 +39,21 @@ def test_client_credentials_scopes_come_from_the_token_answer():
     )
     assert provider.scopes() == {"read:users", "read:roles"}
     assert minted == ["opaque"]
+
+
+def test_a_renewal_never_hands_on_a_token_that_is_itself_due():
+    """After a 401, a thread gets the token another thread renewed to, unless that one is
+    past its renewal point too (short-lived tokens): then a new one is minted, instead of
+    sending a request that can only draw the next 401."""
+    now = [0.0]
+    count = iter(range(1, 100))
+    provider = ClientCredentials(
+        lambda: {"access_token": f"t{next(count)}", "expires_in": 3},
+        host="acme.us.auth0.com",
+        clock=lambda: now[0],
+    )
+    assert provider.token() == "t1"
+    assert provider.renew("t1") == "t2"  # the refused token: a new one
+    assert provider.renew("t1") == "t2"  # another thread, same 401: the renewed one
+    now[0] = 2.9  # t2 is due (3 s lifetime, 10% margin)
+    assert provider.renew("t1") == "t3", "a due token is not handed on"
