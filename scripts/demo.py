@@ -393,6 +393,11 @@ MART_SAMPLES = {
         "month_start, monthly_active_users, logins, signups, auth0_active_users_30d",
         "month_start",
     ),
+    "auth0_access_review": (
+        "user_id, role_name, source, is_privileged, permission_count, granted_at,"
+        " granted_by_client_id",
+        "granted_at IS NULL, granted_at DESC, user_id, role_name, source",
+    ),
 }
 
 

@@ -4,14 +4,15 @@ the same figures read from the warehouse. Used by scripts/demo.py and tests/e2e.
 
 Definitions (as in the marts): a login is a log event of type ``s``, a signup ``ss``, a failed
 login ``f``, ``fp`` or ``fu``; days are UTC; a user is MFA-enrolled with a confirmed
-authentication method other than a password.
+authentication method other than a password; an access review row's grant is the latest
+succeeded grant of it in the log that no revoke followed.
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import unquote
 
@@ -23,6 +24,7 @@ MARTS = (
     "auth0_app_daily_logins",
     "auth0_monthly_active_users",
     "auth0_admin_activity",
+    "auth0_access_review",
 )
 # Management API path collection -> auth0_admin_activity.resource_kind; and the collections
 # whose second segment is the object's id (/actions/actions/{id} is the one exception).
@@ -96,6 +98,120 @@ def admin_action(e: dict[str, Any], client_names: dict[str, str]) -> tuple[Any, 
     )  # fmt: skip
 
 
+# (resource kind, sub-resource) of a write that grants or revokes access -> access kind.
+ACCESS_KINDS = {
+    ("user", "roles"): "role",
+    ("role", "users"): "role",
+    ("organization", "members"): "organization",
+    ("organization", "members/roles"): "organization_role",
+}
+
+
+def access_changes(
+    logs: list[dict[str, Any]], client_names: dict[str, str]
+) -> list[tuple[Any, ...]]:
+    """What stg_auth0__access_changes holds, in log order: (log id, date, grant | revoke,
+    access kind, user, role, organization, actor client id, actor client name, dashboard
+    user name) per user the succeeded write grants or revokes something."""
+    out = []
+    for e in sorted(logs, key=lambda e: (str(e["date"]), e["log_id"])):
+        if e.get("type") != "sapi":
+            continue
+        a = admin_action(e, client_names)
+        method, kind, rid, sub, target, named_users, named_roles, ok = (
+            a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[13],
+        )  # fmt: skip
+        access = ACCESS_KINDS.get((kind, sub or ""))
+        if not ok or access is None or method not in ("POST", "DELETE"):
+            continue
+        if kind == "role" and method != "POST":
+            continue
+        change = "grant" if method == "POST" else "revoke"
+        user_auth = ((e.get("details") or {}).get("request") or {}).get("auth") or {}
+        dash = user_auth.get("user") or {}
+        who = (a[1], a[2], dash.get("name") or dash.get("email") or None)
+        if kind == "user" or sub == "members/roles":
+            pairs = [(target, r) for r in (named_roles or "").split(",") if r]
+        else:
+            pairs = [
+                (u, rid if kind == "role" else None) for u in (named_users or "").split(",") if u
+            ]
+        org = rid if kind == "organization" else None
+        for user, role in pairs:
+            out.append((e["log_id"], e["date"], change, access, user, role, org, *who))
+    return out
+
+
+def standing_grants(changes: list[tuple[Any, ...]]) -> dict[tuple[Any, ...], tuple[Any, ...]]:
+    """(user, role, organization or None) -> the change that granted it, for the grants whose
+    latest grant in the log no revoke followed."""
+    out: dict[tuple[Any, ...], tuple[Any, ...] | None] = {}
+    for c in changes:  # log order
+        _, _, change, access, user, role, org = c[:7]
+        if change == "grant" and access != "organization":
+            out[(user, role, org)] = c
+        elif change == "revoke" and access == "organization":
+            for key in [k for k in out if k[0] == user and k[2] == org]:
+                out[key] = None
+        elif change == "revoke":
+            out[(user, role, org)] = None
+    return {k: v for k, v in out.items() if v is not None}
+
+
+def access_review(
+    users: list[dict[str, Any]],
+    tenant: dict[str, Any],
+    logs: list[dict[str, Any]],
+    privileged_roles: tuple[str, ...] = (),
+) -> dict[tuple[str, str, str], tuple[Any, ...]]:
+    """auth0_access_review's rows: (user, role, source) -> ``REVIEW_COLUMNS``' values."""
+    names = {c["client_id"]: c.get("name") for c in tenant.get("clients", [])}
+    grants = standing_grants(access_changes(logs, names))
+    emails = {u["user_id"]: u.get("email") for u in users}
+    roles = {r["id"]: r["name"] for r in tenant["roles"]}
+    orgs = {o["id"]: o.get("name") for o in tenant["organizations"]}
+    perms = {
+        rid: tuple(
+            sorted(f"{p['permission_name']} ({p['resource_server_identifier']})" for p in ps)
+        )
+        for rid, ps in tenant["role_permissions"].items()
+    }
+    held = [(u["user_id"], rid, None) for rid, us in tenant["role_users"].items() for u in us]
+    held += [
+        (uid, r["id"], org)
+        for org, per_user in tenant["organization_member_roles"].items()
+        for uid, rs in per_user.items()
+        for r in rs
+    ]
+    out = {}
+    for uid, rid, org in held:
+        g = grants.get((uid, rid, org))
+        name = roles.get(rid)
+        out[(uid, rid, "direct" if org is None else f"organization:{org}")] = (
+            emails.get(uid), name, "direct" if org is None else "organization", org,
+            orgs.get(org) if org else None, name in privileged_roles, len(perms.get(rid, ())),
+            perms.get(rid) or None, instant(g[1]) if g else None, *(g[7:10] if g else (None,) * 3),
+            g[0] if g else None,
+        )  # fmt: skip
+    return out
+
+
+def instant(value: Any) -> str | None:
+    """A timestamp (ISO with Z or an offset, or as a warehouse prints it: ' ' for 'T', the
+    fraction's trailing zeros dropped) as UTC 'YYYY-MM-DD HH:MM:SS.fff'."""
+    if value in (None, ""):
+        return None
+    m = re.fullmatch(r"(\d{4}-\d\d-\d\d)[T ](\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d(?::?\d\d)?)?",
+                     str(value).strip())  # fmt: skip
+    if m is None:
+        raise ValueError(f"not a timestamp: {value!r}")
+    day, clock, fraction, zone = m.groups()
+    micros = (fraction or "").ljust(6, "0")[:6]
+    offset = "+00:00" if zone in (None, "Z") else zone if len(zone) > 3 else zone + ":00"
+    dt = datetime.fromisoformat(f"{day}T{clock}.{micros}{offset}").astimezone(timezone.utc)
+    return dt.strftime("%Y-%m-%d %H:%M:%S.%f")[:23]
+
+
 def _day_range(first: str, last: str) -> list[str]:
     d, end, out = date.fromisoformat(first), date.fromisoformat(last), []
     while d <= end:
@@ -109,8 +225,9 @@ def expected(
     tenant: dict[str, Any],
     logs: list[dict[str, Any]],
     mfa_extracted: bool = True,
+    privileged_roles: tuple[str, ...] = (),
 ) -> dict[str, Any]:
-    """Per mart: ``rows`` and the figures checked."""
+    """Per mart: ``rows`` and the figures checked (``privileged_roles``: the dbt var)."""
     daily: dict[str, list[Any]] = defaultdict(lambda: [0, 0, 0, set()])
     apps: set[tuple[str, str]] = set()
     monthly: dict[str, set[str]] = defaultdict(set)
@@ -176,6 +293,18 @@ def expected(
             "by_kind": dict(Counter(a[6] for a in actions.values())),
             "actions": actions,
         },
+        "auth0_access_review": review_figures(access_review(users, tenant, logs, privileged_roles)),
+    }
+
+
+def review_figures(rows: dict[tuple[str, str, str], tuple[Any, ...]]) -> dict[str, Any]:
+    """auth0_access_review's figures: rows, privileged rows, rows whose grant the log knows,
+    and every row."""
+    return {
+        "rows": len(rows),
+        "privileged": sum(1 for r in rows.values() if r[5]),
+        "granted_known": sum(1 for r in rows.values() if r[8] is not None),
+        "grants": rows,
     }
 
 
@@ -183,6 +312,12 @@ ADMIN_COLUMNS = (
     "event_type, actor_client_id, actor_client_name, actor_user_id, action, method,"
     " resource_kind, resource_id, sub_resource, target_user_id, named_user_ids,"
     " named_role_ids, status_code, is_succeeded"
+)
+
+REVIEW_COLUMNS = (
+    "email, role_name, source_type, organization_id, organization_name, is_privileged,"
+    " permission_count, permissions, granted_at, granted_by_client_id, granted_by_client_name,"
+    " granted_by_user_name, granted_log_id"
 )
 
 
@@ -203,6 +338,8 @@ def sql(schema: str) -> dict[str, str]:
             "months": f"SELECT CAST(month_start AS VARCHAR(10)) AS k, monthly_active_users AS n"
             f" FROM {s}.auth0_monthly_active_users",
             "admin": f"SELECT log_id, {ADMIN_COLUMNS} FROM {s}.auth0_admin_activity",
+            "review": f"SELECT user_id, role_id, source, {REVIEW_COLUMNS}"
+            f" FROM {s}.auth0_access_review",
         }
     )
     return out
@@ -252,7 +389,28 @@ def landed(results: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
                 for r in results["admin"]
             },
         },
+        "auth0_access_review": review_figures(
+            {(r["user_id"], r["role_id"], r["source"]): review_row(r) for r in results["review"]}
+        ),
     }
+
+
+def review_row(r: dict[str, Any]) -> tuple[Any, ...]:
+    """One auth0_access_review row as ``access_review`` shapes it: permissions as a sorted
+    tuple (the warehouse's collation may order them otherwise), times as ``instant``."""
+    out = []
+    for c in (c.strip() for c in REVIEW_COLUMNS.split(",")):
+        v = r[c]
+        if c == "is_privileged":
+            v = v in (True, 1, "true", "t", "True")
+        elif c == "permission_count":
+            v = int(v)
+        elif c == "permissions" and v is not None:
+            v = tuple(sorted(v.split(", ")))
+        elif c == "granted_at":
+            v = instant(v)
+        out.append(v)
+    return tuple(out)
 
 
 def compare(got: dict[str, Any], want: dict[str, Any]) -> list[tuple[str, int, int, str]]:

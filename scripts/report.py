@@ -6,9 +6,11 @@ from the dbt marts (transform/, docs/analytics.md).
     python scripts/report.py --postgres postgresql://user@host/db [--schema analytics]
 
 Charts: daily logins, signups and failed logins (auth0_daily_activity), users by primary
-connection and MFA adoption (auth0_users), users per role (auth0_user_roles). Every bar
-carries its figure in ``data-chart``/``data-label``/``data-series``/``data-value``
-attributes, so a test can read the page back and compare it with the marts.
+connection and MFA adoption (auth0_users), users per role (auth0_user_roles). Tables: admin
+actions per day by actor (auth0_admin_activity) and the access granted and revoked in the
+last 7 days (stg_auth0__access_changes). Every bar and figure carries its value in
+``data-chart``/``data-label``/``data-series``/``data-value`` attributes, so a test can read
+the page back and compare it with the marts.
 
 The marts are read with a loader plugin's interpreter (scripts/dbquery.py), which has the
 database driver; this script itself needs only the standard library.
@@ -20,7 +22,7 @@ import argparse
 import json
 import subprocess
 import sys
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -33,11 +35,21 @@ DRIVER_PY = {
 }
 SERIES = (("logins", "#2f6fdb"), ("signups", "#2f9e44"), ("failed_logins", "#d9480f"))
 MFA_LABELS = {True: "enrolled", False: "not enrolled", None: "unknown (stream not extracted)"}
+RECENT_DAYS = 7  # "access granted and revoked in the last 7 days"
+MAX_CHANGES = 500  # changes listed one by one; the counts per day cover them all
+CHANGE_LABELS = {"grant": "granted", "revoke": "revoked"}
 
 
 # -- figures from the marts -------------------------------------------------------------
-def queries(schema: str) -> dict[str, str]:
-    """The report's figures, one SQL statement each (the test runs the same ones)."""
+def since(now: datetime) -> str:
+    """The first instant of "the last 7 days" before ``now``, as a UTC timestamp literal."""
+    aware = now if now.tzinfo else now.replace(tzinfo=timezone.utc)
+    start = aware.astimezone(timezone.utc) - timedelta(days=RECENT_DAYS)
+    return start.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def queries(schema: str, now: datetime) -> dict[str, str]:
+    """The report's figures, one SQL statement each (``now``: the end of the recent window)."""
     s = schema
     return {
         "daily": f"""SELECT CAST(activity_date AS VARCHAR(10)) AS label, logins, signups,
@@ -58,6 +70,25 @@ def queries(schema: str) -> dict[str, str]:
                     FROM {s}.auth0_monthly_active_users ORDER BY month_start""",
         "apps": f"""SELECT app_name AS label, sum(logins) AS logins
                  FROM {s}.auth0_app_daily_logins GROUP BY 1 ORDER BY 2 DESC, 1""",
+        "admin": f"""SELECT CAST(event_date AS VARCHAR(10)) AS day, actor_client_id,
+                         actor_user_id, max(actor_client_name) AS client_name,
+                         max(actor_user_name) AS user_name, count(*) AS actions,
+                         count(CASE WHEN NOT is_succeeded THEN 1 END) AS failed
+                  FROM {s}.auth0_admin_activity
+                  GROUP BY 1, 2, 3 ORDER BY 1 DESC, 6 DESC, 2, 3""",
+        "access": f"""SELECT c.log_id, c.position, CAST(c.event_at AS VARCHAR(30)) AS event_at,
+                          CAST(CAST(c.event_at AS DATE) AS VARCHAR(10)) AS day,
+                          c.change_type, c.access_kind, c.user_id, u.email, c.role_id,
+                          r.role_name, c.organization_id, o.organization_name,
+                          c.actor_client_id, c.actor_client_name, c.actor_user_id,
+                          c.actor_user_name
+                   FROM {s}.stg_auth0__access_changes AS c
+                   LEFT JOIN {s}.stg_auth0__users AS u ON u.user_id = c.user_id
+                   LEFT JOIN {s}.stg_auth0__roles AS r ON r.role_id = c.role_id
+                   LEFT JOIN {s}.stg_auth0__organizations AS o
+                       ON o.organization_id = c.organization_id
+                   WHERE c.event_at >= CAST('{since(now)}' AS TIMESTAMP)
+                   ORDER BY c.event_at DESC, c.log_id DESC, c.position""",
     }
 
 
@@ -81,10 +112,26 @@ def run_sql(kind: str, target: str, statements: list[str]) -> list[list[dict[str
     ]
 
 
-def figures(kind: str, target: str, schema: str = "analytics") -> dict[str, Any]:
-    q = queries(schema)
+def figures(
+    kind: str, target: str, schema: str = "analytics", now: datetime | None = None
+) -> dict[str, Any]:
+    now = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    q = queries(schema, now)
     results = dict(zip(q, run_sql(kind, target, list(q.values())), strict=True))
     return {
+        "now": now,
+        "admin": [
+            {
+                "day": r["day"],
+                "actor": actor(
+                    r["client_name"], r["actor_client_id"], r["user_name"], r["actor_user_id"]
+                ),
+                "actions": int(r["actions"]),
+                "failed": int(r["failed"]),
+            }
+            for r in results["admin"]
+        ],  # fmt: skip
+        "access": results["access"],
         "daily": [{k: _num(v) for k, v in r.items()} for r in results["daily"]],
         "connections": [(r["label"], int(r["users"])) for r in results["connections"]],
         "roles": [(r["label"], int(r["users"])) for r in results["roles"]],
@@ -93,6 +140,16 @@ def figures(kind: str, target: str, schema: str = "analytics") -> dict[str, Any]
         "monthly": [(r["label"], int(r["monthly_active_users"])) for r in results["monthly"]],
         "apps": [(r["label"], int(r["logins"])) for r in results["apps"]],
     }
+
+
+def actor(
+    client_name: str | None, client_id: str | None, user_name: str | None, user_id: str | None
+) -> str:
+    """Who made a change: the API client (name and id), and the dashboard user if any."""
+    client = f"{client_name} ({client_id})" if client_name else client_id or "(no client)"
+    if user_id:
+        return f"{user_name or user_id} ({user_id}) via {client}"
+    return client
 
 
 def _num(v: Any) -> Any:
@@ -181,6 +238,82 @@ def hbar_chart(chart: str, rows: list[tuple[str, int]], color: str, series: str)
     return "".join(parts)
 
 
+def _cell(chart: str, label: str, series: str, value: int) -> str:
+    return f'<td class="n" {_bar_attrs(chart, label, series, value)}>{value}</td>'
+
+
+def admin_table(rows: list[dict[str, Any]]) -> str:
+    """Management API writes per UTC day and actor, newest day first."""
+    if not rows:
+        return "<p>No Management API writes in the log.</p>"
+    body = "".join(
+        f"<tr><td>{escape(r['day'])}</td><td>{escape(r['actor'])}</td>"
+        + _cell("admin", f"{r['day']} {r['actor']}", "actions", r["actions"])
+        + _cell("admin", f"{r['day']} {r['actor']}", "failed", r["failed"])
+        + "</tr>"
+        for r in rows
+    )
+    return (
+        "<table><tr><th>day (UTC)</th><th>actor</th><th>actions</th><th>failed</th></tr>"
+        f"{body}</table>"
+    )
+
+
+def _named(name: Any, ident: Any) -> str:
+    return f"{name} ({ident})" if name else str(ident or "")
+
+
+def _changed_by(r: dict[str, Any]) -> str:
+    return actor(
+        r["actor_client_name"], r["actor_client_id"], r["actor_user_name"], r["actor_user_id"]
+    )
+
+
+def access_table(rows: list[dict[str, Any]], now: datetime) -> str:
+    """Grants and revokes counted per day and kind, then listed (newest first)."""
+    window = f"{since(now)} to {now:%Y-%m-%d %H:%M:%S} UTC"
+    if not rows:
+        return f"<p>No access granted or revoked from {window}.</p>"
+    counts: dict[tuple[str, str], dict[str, int]] = {}
+    for r in rows:
+        per = counts.setdefault((r["day"], r["access_kind"]), {"grant": 0, "revoke": 0})
+        per[r["change_type"]] += 1
+    summary = "".join(
+        f"<tr><td>{escape(day)}</td><td>{escape(kind.replace('_', ' '))}</td>"
+        + "".join(
+            _cell("access", f"{day} {kind}", CHANGE_LABELS[c], per[c]) for c in CHANGE_LABELS
+        )
+        + "</tr>"
+        for (day, kind), per in sorted(counts.items(), key=lambda kv: (kv[0][0], kv[0][1]),
+                                       reverse=True)
+    )  # fmt: skip
+    listed = "".join(
+        f'<tr data-chart="access_change" data-label="{escape(r["log_id"])}#{r["position"]}" '
+        f'data-series="{CHANGE_LABELS[r["change_type"]]}" data-value="1">'
+        f"<td>{escape(str(r['event_at'])[:19])}</td>"
+        f"<td>{CHANGE_LABELS[r['change_type']]}</td>"
+        f"<td>{escape(r['access_kind'].replace('_', ' '))}</td>"
+        f"<td>{escape(_named(r['email'], r['user_id']))}</td>"
+        f"<td>{escape(_named(r['role_name'], r['role_id']))}</td>"
+        f"<td>{escape(_named(r['organization_name'], r['organization_id']))}</td>"
+        f"<td>{escape(_changed_by(r))}</td>"
+        "</tr>"
+        for r in rows[:MAX_CHANGES]
+    )
+    more = (
+        f"<p class=note>The {MAX_CHANGES} newest of {len(rows)} changes are listed.</p>"
+        if len(rows) > MAX_CHANGES
+        else ""
+    )
+    return (
+        f"<p class=note>From {window}.</p>"
+        "<table><tr><th>day (UTC)</th><th>kind</th><th>granted</th><th>revoked</th></tr>"
+        f"{summary}</table>"
+        "<table><tr><th>time (UTC)</th><th>change</th><th>kind</th><th>user</th><th>role</th>"
+        f"<th>organization</th><th>by</th></tr>{listed}</table>{more}"
+    )
+
+
 def render(fig: dict[str, Any], source: str) -> str:
     t = fig["totals"]
     mau = fig["monthly"][-1] if fig["monthly"] else ("-", 0)
@@ -212,6 +345,13 @@ def render(fig: dict[str, Any], source: str) -> str:
          " (needs the opt-in user_authentication_methods stream)."),
         ("Logins per application", hbar_chart("apps", fig["apps"], "#364fc7", "logins"),
          "auth0_app_daily_logins, summed over the days."),
+        ("Access granted and revoked in the last 7 days", access_table(fig["access"], fig["now"]),
+         "stg_auth0__access_changes: roles given to or taken from users (directly or through"
+         " a role), organization memberships, organization member roles; a deleted user's or"
+         " role's grants are not listed (the log does not say whose they were)."),
+        ("Admin actions per day by actor", admin_table(fig["admin"]),
+         "auth0_admin_activity: Management API writes (sapi, and fapi counted as failed) per"
+         " UTC day, API client and dashboard user."),
     ]  # fmt: skip
     body = "".join(
         f"<section><h2>{escape(title)}</h2>{svg}<p class=note>{escape(note)}</p></section>"
@@ -227,6 +367,9 @@ h1 {{ margin-bottom: 0; }} h2 {{ font-size: 1.1em; margin-top: 2em; }}
 .kpis {{ display: flex; gap: 1em; flex-wrap: wrap; margin: 1.5em 0; }}
 .kpi {{ border: 1px solid #ddd; border-radius: 6px; padding: .6em 1em; min-width: 120px; }}
 .kpi b {{ display: block; font-size: 1.6em; }} .kpi span {{ color: #666; font-size: 12px; }}
+table {{ border-collapse: collapse; margin: .5em 0; font-size: 12px; }}
+th, td {{ border-bottom: 1px solid #eee; padding: 2px 8px; text-align: left; }}
+td.n {{ text-align: right; }}
 </style></head>
 <body>
 <h1>Auth0 report</h1>
@@ -237,8 +380,14 @@ h1 {{ margin-bottom: 0; }} h2 {{ font-size: 1.1em; margin-top: 2em; }}
 """
 
 
-def write_report(kind: str, target: str, out: Path, schema: str = "analytics") -> dict[str, Any]:
-    fig = figures(kind, target, schema)
+def write_report(
+    kind: str,
+    target: str,
+    out: Path,
+    schema: str = "analytics",
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    fig = figures(kind, target, schema, now)
     out.parent.mkdir(parents=True, exist_ok=True)
     label = Path(target).name if kind == "duckdb" else f"PostgreSQL schema {schema}"
     out.write_text(render(fig, f"{label} (schema {schema})" if kind == "duckdb" else label))

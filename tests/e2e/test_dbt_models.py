@@ -10,7 +10,8 @@ target-duckdb / target-postgres -> `dbt-duckdb:build` / `dbt-postgres:build` in 
 - DuckDB extracts every stream (Meltano's default selection includes the opt-in per-user
   streams), PostgreSQL leaves the opt-in streams out: there `user_authentication_methods` does
   not exist, the models still build and `is_mfa_enrolled` is null.
-- The HTML report (scripts/report.py) is self-contained and its figures equal the marts'.
+- The HTML report (scripts/report.py) is self-contained and its figures equal the marts',
+  the admin actions per day and actor and the access changes of the last 7 days included.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import json
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -266,21 +268,27 @@ class Bars(HTMLParser):
             self.bars[key] = int(a["data-value"] or 0)
 
 
-def test_report_figures_equal_marts(duck: Built) -> None:
-    out = duck.workdir / "auth0-report.html"
-    report_py.write_report("duckdb", duck.target, out, duck.schema)
+def check_report(built: Any, out: Path) -> None:
+    """Write the report from ``built``'s marts and check every figure on it against the
+    marts, read here with SQL of the test's own (the recent window counted in Python)."""
+    now = datetime.now(timezone.utc)
+    report_py.write_report(built.kind, built.target, out, built.schema, now)
     html = out.read_text()
     parser = Bars()
     parser.feed(html)
     assert not parser.external, parser.external
     assert "url(" not in html and "@import" not in html
-    s = duck.schema
-    daily, conns, roles, mfa = duck.sql(
-        f"SELECT CAST(activity_date AS VARCHAR) AS d, logins, signups, failed_logins"
+    s = built.schema
+    daily, conns, roles, mfa, admin, changes = built.sql(
+        f"SELECT CAST(activity_date AS VARCHAR(10)) AS d, logins, signups, failed_logins"
         f" FROM {s}.auth0_daily_activity",
         f"SELECT primary_connection AS k, count(*) AS n FROM {s}.auth0_users GROUP BY 1",
         f"SELECT role_name AS k, count(DISTINCT user_id) AS n FROM {s}.auth0_user_roles GROUP BY 1",
         f"SELECT is_mfa_enrolled AS k, count(*) AS n FROM {s}.auth0_users GROUP BY 1",
+        f"SELECT CAST(event_at AS VARCHAR(30)) AS t, actor_client_id, actor_client_name,"
+        f" actor_user_id, actor_user_name, is_succeeded FROM {s}.auth0_admin_activity",
+        f"SELECT log_id, position, CAST(event_at AS VARCHAR(30)) AS t, change_type, access_kind"
+        f" FROM {s}.stg_auth0__access_changes",
     )
     want: dict[tuple[str, str, str], int] = {}
     for r in daily:
@@ -293,9 +301,41 @@ def test_report_figures_equal_marts(duck: Built) -> None:
     labels = {True: "enrolled", False: "not enrolled", None: "unknown (stream not extracted)"}
     for r in mfa:
         want[("mfa", labels[r["k"]], "users")] = int(r["n"])
+    # Admin actions per UTC day and actor (client, dashboard user).
+    per_actor: dict[tuple[str, Any, Any], list[dict[str, Any]]] = {}
+    for r in admin:
+        per_actor.setdefault((r["t"][:10], r["actor_client_id"], r["actor_user_id"]), []).append(r)
+    for (day, client, user), rs in per_actor.items():
+        names = [x["actor_client_name"] for x in rs if x["actor_client_name"]]
+        users = [x["actor_user_name"] for x in rs if x["actor_user_name"]]
+        who = report_py.actor(max(names, default=None), client, max(users, default=None), user)
+        want[("admin", f"{day} {who}", "actions")] = len(rs)
+        failed = sum(1 for x in rs if x["is_succeeded"] not in (True, 1, "true", "t"))
+        want[("admin", f"{day} {who}", "failed")] = failed
+    # Access granted and revoked from 7 days before `now`: per day and kind, then each one.
+    start = marts_truth.instant((now - timedelta(days=7)).replace(microsecond=0).isoformat())
+    recent = [r for r in changes if marts_truth.instant(r["t"]) >= start]
+    verb = {"grant": "granted", "revoke": "revoked"}
+    for r in recent:
+        for v in verb.values():
+            want.setdefault(("access", f"{r['t'][:10]} {r['access_kind']}", v), 0)
+        want[("access", f"{r['t'][:10]} {r['access_kind']}", verb[r["change_type"]])] += 1
+        want[("access_change", f"{r['log_id']}#{r['position']}", verb[r["change_type"]])] = 1
     got = {k: v for k, v in parser.bars.items() if k[0] != "apps"}
-    assert got == want
-    report(
-        f"report: {len(html):,} bytes, {len(parser.bars)} figures, all equal to the marts"
-        f" ({len(daily)} days, {len(conns)} connections, {len(roles)} roles, MFA {len(mfa)})"
+    assert got == want, (
+        sorted(set(got.items()) - set(want.items()))[:5],
+        sorted(set(want.items()) - set(got.items()))[:5],
     )
+    admin_days = {k[1][:10] for k in want if k[0] == "admin"}
+    report(
+        f"report {built.kind}: {len(html):,} bytes, {len(parser.bars)} figures, all equal to the"
+        f" marts ({len(daily)} days, {len(conns)} connections, {len(roles)} roles, MFA"
+        f" {len(mfa)}; admin actions {len(admin)} over {len(per_actor)} day x actor rows on"
+        f" {len(admin_days)} days; access changes in the last 7 days {len(recent)} of"
+        f" {len(changes)})"
+    )
+    assert admin and recent, "the report's admin and access sections have something to show"
+
+
+def test_report_figures_equal_marts(duck: Built) -> None:
+    check_report(duck, duck.workdir / "auth0-report.html")

@@ -205,3 +205,18 @@ where 1 = 0  {#- stream `{{ name }}` not extracted -#}
     {{ expr }}, '%7C', '|'), '%7c', '|'), '%40', '@'), '%3A', ':'), '%3a', ':'),
     '%2B', '+'), '%2b', '+'), '%2F', '/'), '%2f', '/'), '%20', ' '), '%25', '%')
 {%- endmacro %}
+
+{#- The var `privileged_roles` (role names) as a list: a YAML list (`--vars`), or a
+    comma-separated string (dbt_project.yml reads AUTH0_PRIVILEGED_ROLES, so a Meltano job
+    can set it in the environment). -#}
+{% macro auth0_privileged_roles() %}
+  {%- set value = var('privileged_roles', []) -%}
+  {%- if value is string -%}
+    {%- set names = [] -%}
+    {%- for name in value.split(',') -%}
+      {%- if name.strip() -%}{%- do names.append(name.strip()) -%}{%- endif -%}
+    {%- endfor -%}
+    {{ return(names) }}
+  {%- endif -%}
+  {{ return(value or []) }}
+{% endmacro %}
