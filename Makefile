@@ -149,7 +149,7 @@ test-wheel: venv ## build the wheel, install it in a fresh venv, sync the sandbo
 demo: venv meltano ## sandbox -> tap-auth0 -> Meltano -> DuckDB, full + incremental run
 	$(PY) scripts/demo.py
 
-settings-docs: venv ## rewrite meltano.yml settings, the README table and plugin/ from --about
+settings-docs: venv ## rewrite the settings in meltano.yml, README, docs/settings.md, plugin/ from --about
 	$(PY) scripts/settings_docs.py
 
 # Byte-compiled first, as an installed wheel is (an editable install under

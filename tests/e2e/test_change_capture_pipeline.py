@@ -8,8 +8,8 @@ and revoked, organization members, member roles and connections in and out, an o
 and a client created and deleted, MFA factors enrolled and deleted, sessions revoked). After
 run 3:
 - every table's live rows (without `_sdc_deleted_at`) equal the sandbox's truth, but for the
-  rows only a full pass removes (tests/support/changes.py, README "What only the full pass
-  catches");
+  rows only a full pass removes (tests/support/changes.py; docs/architecture.md, "What only
+  the full pass catches");
 - every mart equals what the truth implies, those rows included: the marts never show them.
 """
 

@@ -17,8 +17,8 @@ PER_USER = (
     "user_sessions",
     "user_refresh_tokens",
 )
-# Rows the log cannot name, left to the next full pass (README, "What only the full pass
-# catches"); the marts leave them out (tests/e2e/test_change_capture_pipeline.py).
+# Rows the log cannot name, left to the next full pass (docs/architecture.md, "What only the
+# full pass catches"); the marts leave them out (tests/e2e/test_change_capture_pipeline.py).
 BY_USER = ("role_members", "organization_members", "organization_member_roles", *PER_USER)
 BY_PARENT = {
     "role_members": ("roles", "role_id"),

@@ -1,5 +1,5 @@
-"""Settings are defined once (tap_auth0/settings.py): `meltano.yml` and the README table
-must say exactly what `tap-auth0 --about` says."""
+"""Settings are defined once (tap_auth0/settings.py): `meltano.yml`, the README's compact
+table and docs/settings.md must say exactly what `tap-auth0 --about` says."""
 
 from __future__ import annotations
 
@@ -69,11 +69,51 @@ def test_meltano_yml_matches_about(properties, meltano_settings):
             assert [o["value"] for o in setting["options"]] == prop["enum"], name
 
 
-def test_readme_settings_table_is_the_about_table():
+def test_settings_page_table_is_the_about_table():
     table = [line for line in about("markdown").splitlines() if line.startswith("|")]
-    readme = (ROOT / "README.md").read_text().splitlines()
-    start = readme.index(table[0])
-    assert readme[start : start + len(table)] == table
+    page = (ROOT / "docs" / "settings.md").read_text().splitlines()
+    start = page.index(table[0])
+    assert page[start : start + len(table)] == table
+
+
+def readme_settings() -> tuple[list[list[str]], str]:
+    """The README's settings table (cells of each row) and the paragraph after it."""
+    text = (ROOT / "README.md").read_text()
+    start = text.index("\n## Settings\n")
+    section = text[start : text.index("\n## ", start + 1)]
+    lines = section.splitlines()
+    start = lines.index("| Setting | Default | What it does |")
+    rows = []
+    for line in lines[start + 2 :]:
+        if not line.startswith("|"):
+            break
+        rows.append([cell.strip() for cell in line.strip("|").split(" | ")])
+    after = " ".join(lines[start + 2 + len(rows) :])
+    return rows, after
+
+
+def test_readme_table_lists_the_tap_settings_with_their_defaults(properties):
+    """A line per tap setting, in --about's order, with its default (or `required`) and the
+    start of its description; the SDK's settings by name; the full page linked."""
+    from tap_auth0.settings import SETTINGS_FIELDS
+
+    rows, after = readme_settings()
+    required = json.loads(about("json"))["settings"]["required"]
+    assert [row[0] for row in rows] == [f"`{f.name}`" for f in SETTINGS_FIELDS]
+    for name, default, what in ((row[0].strip("`"), row[1], row[2]) for row in rows):
+        prop = properties[name]
+        if name in required:
+            assert default == "required", name
+        elif prop.get("default") is None:
+            assert default == "", name
+        else:
+            value = prop["default"]
+            assert default == f"`{value if isinstance(value, str) else json.dumps(value)}`", name
+        assert what and prop["description"].startswith(what), name
+    ours = {f.name for f in SETTINGS_FIELDS}
+    for name in set(properties) - ours:
+        assert f"`{name}`" in after, f"README: the SDK setting {name} is not named"
+    assert "(docs/settings.md)" in (ROOT / "README.md").read_text()
 
 
 def test_schema_carries_bounds_enums_and_defaults(properties):
