@@ -256,11 +256,21 @@ class Auth0Stream(StreamHooks):
         if not claims:
             yield from source
             return
-        keys = self.primary_keys or ()
         listed: set[tuple[str, ...]] = set()
         for record in source:
-            listed.add(tuple(str(record.get(k)) for k in keys))
+            listed.add(self._key(record))
             yield record
+        self._confirm(claims, listed)
+
+    def _key(self, record: Record) -> tuple[str, ...]:
+        """The record's primary key as change capture names it: a tuple of strings."""
+        return tuple(str(record.get(k)) for k in self.primary_keys or ())
+
+    def _confirm(
+        self, claims: t.Iterable[tuple[str, ...]], listed: t.Container[tuple[str, ...]]
+    ) -> None:
+        """Each item the log says was deleted, and that a whole re-read (of the table or of
+        its parent's children) no longer lists, is confirmed: a tombstone."""
         for key in claims:
             if key not in listed:
                 self.write_tombstone(key)
@@ -423,7 +433,7 @@ class Auth0Stream(StreamHooks):
         listed: set[tuple[str, ...]] = set()
         for record in records:
             if claims:
-                listed.add(tuple(str(record.get(k)) for k in self.primary_keys or ()))
+                listed.add(self._key(record))
             row = self.post_process(record, context)
             if row is None:
                 continue
@@ -431,9 +441,7 @@ class Auth0Stream(StreamHooks):
             self.emitted += 1
             if self._counter is not None:
                 self._counter.increment()
-        for key in claims:
-            if key not in listed:  # the re-read parent no longer lists it: confirmed
-                self.write_tombstone(key)
+        self._confirm(claims, listed)  # what the re-read parent no longer lists
 
     def _claims(self, context: t.Mapping[str, t.Any] | None) -> list[tuple[str, ...]]:
         """Children the log says left this parent (change capture), to check against its
