@@ -63,8 +63,9 @@ class ReadPlan:
 
 WHOLE = ReadPlan(True)
 NOTHING = ReadPlan(False)
-# Streams read by id when nominated (Get a Role, Get an Organization, Get a Connection).
-BY_ID = {"roles": "roles", "organizations": "organizations", "connections": "connections"}
+# Streams read by id when nominated (Get a Role, Get an Organization, Get a Connection); the
+# ids are in the Nominations field of the stream's name.
+BY_ID = frozenset({"roles", "organizations", "connections"})
 
 
 def _to_state(n: Nominations) -> dict[str, t.Any]:
@@ -273,8 +274,7 @@ class ChangeCapture:
         return ReadPlan(False, frozenset(ids)) if ids else NOTHING
 
     def _ids(self, stream: str) -> set[str]:
-        kind = BY_ID.get(stream)
-        return set(getattr(self.nominations, kind)) if kind else set()
+        return set(getattr(self.nominations, stream)) if stream in BY_ID else set()
 
     def users_to_read(self) -> list[str]:
         """Users named by the log, to read by id (Get a User) after the listing."""
