@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from auth0_sandbox import Sandbox, SandboxConfig
+from auth0_sandbox import Sandbox
 
 from tests.e2e.test_dbt_models import (
     check_build,
@@ -47,24 +47,14 @@ from tests.e2e.test_dbt_models import (
     need_dbt,
 )
 from tests.support import postgres
-from tests.support.changes import TOKEN, Api, make_changes, q
+from tests.support.changes import Api, capture_tenant, make_changes, q
 from tests.support.figures import report
-from tests.support.meltano import CLIENT_ID, CLIENT_SECRET, MeltanoRunner, need_meltano
+from tests.support.meltano import CLIENT_ID, MeltanoRunner, need_meltano
 from tests.support.postgres import sqlalchemy_url
 from tests.support.warehouse import query
 
 TAG = "1"  # names what the changes between the runs create
-CONFIG = SandboxConfig(
-    users=150,
-    seed=33,
-    roles=6,
-    organizations=8,
-    logs=150,
-    enterprise_features=True,
-    access_token=TOKEN,
-    client_id=CLIENT_ID,
-    client_secret=CLIENT_SECRET,
-)
+CONFIG = capture_tenant(users=150, seed=33, roles=6, organizations=8, logs=150)
 
 
 @dataclass(frozen=True)

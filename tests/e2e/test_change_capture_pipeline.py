@@ -22,28 +22,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from auth0_sandbox import Sandbox, SandboxConfig
+from auth0_sandbox import Sandbox
 
 from tests.e2e.test_dbt_models import dbt_paths, landed, marts_truth, need_dbt
 from tests.support import postgres
-from tests.support.changes import TOKEN, left_to_full_pass, make_changes, merge
+from tests.support.changes import capture_tenant, left_to_full_pass, make_changes, merge
 from tests.support.figures import report
-from tests.support.meltano import CLIENT_ID, CLIENT_SECRET, MeltanoRunner, need_meltano
+from tests.support.meltano import MeltanoRunner, need_meltano
 from tests.support.postgres import sqlalchemy_url
 from tests.support.replay import KEYS, truth_keys
 from tests.support.warehouse import query
 
-CONFIG = SandboxConfig(
-    users=300,
-    seed=21,
-    roles=6,
-    organizations=12,
-    logs=100,
-    enterprise_features=True,
-    access_token=TOKEN,
-    client_id=CLIENT_ID,
-    client_secret=CLIENT_SECRET,
-)
+CONFIG = capture_tenant(users=300, seed=21, roles=6, organizations=12, logs=100)
 TABLES = [name for name in KEYS if name not in ("logs", "stats_daily", "stats_active_users")]
 OK = ("success", "pass", "warn")
 PARENT_COLUMNS = ("user_id", "organization_id", "role_id", "connection_id", "client_id")

@@ -16,7 +16,14 @@ import pytest
 from auth0_sandbox import Sandbox, SandboxConfig
 
 from tap_auth0.tap import TapAuth0
-from tests.support.changes import PER_USER, TOKEN, left_to_full_pass, make_changes, merge
+from tests.support.changes import (
+    PER_USER,
+    TOKEN,
+    capture_tenant,
+    left_to_full_pass,
+    make_changes,
+    merge,
+)
 from tests.support.figures import report
 from tests.support.messages import last_state
 from tests.support.replay import Replay, truth_keys
@@ -42,16 +49,7 @@ class Runs:
 
 @pytest.fixture(scope="module")
 def runs():
-    cfg = SandboxConfig(
-        users=400,
-        seed=11,
-        roles=8,
-        organizations=30,
-        access_token=TOKEN,
-        enterprise_features=True,
-        logs=50,
-    )
-    with Sandbox(cfg) as sb:
+    with Sandbox(capture_tenant(users=400, seed=11, roles=8, organizations=30, logs=50)) as sb:
         config = {"domain": sb.base_url, "access_token": TOKEN}
         catalog = TapAuth0.catalog_selecting(config, set(PER_USER), add=True)
         r = Runs(sb, config, catalog, Replay(), {})

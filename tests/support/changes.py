@@ -7,7 +7,9 @@ import typing as t
 from urllib.parse import quote
 
 import requests
-from auth0_sandbox import Sandbox
+from auth0_sandbox import Sandbox, SandboxConfig
+
+from tests.support.meltano import CLIENT_ID, CLIENT_SECRET
 
 TOKEN = "T"
 PER_USER = (
@@ -29,6 +31,25 @@ BY_PARENT = {
     "organization_invitations": ("organizations", "organization_id"),
     "connection_clients": ("connections", "connection_id"),
 }
+
+
+def capture_tenant(
+    *, users: int, seed: int, roles: int, organizations: int, logs: int
+) -> SandboxConfig:
+    """A tenant for the change-capture tests: the tests' token and the client credentials
+    Meltano's runs sign in with, and the Enterprise features on, so that the per-user
+    sessions and refresh tokens have rows to change."""
+    return SandboxConfig(
+        users=users,
+        seed=seed,
+        roles=roles,
+        organizations=organizations,
+        logs=logs,
+        enterprise_features=True,
+        access_token=TOKEN,
+        client_id=CLIENT_ID,
+        client_secret=CLIENT_SECRET,
+    )
 
 
 class Api:
