@@ -153,6 +153,23 @@ def _conflict(error_code: str) -> Iterator[None]:
         raise auth0_error(409, str(exc), error_code) from None
 
 
+def _update(
+    sb: SandboxState,
+    req: Request,
+    item_id: str,
+    exists: Callable[[SandboxState, str], None],
+    update: Callable[..., Doc],
+    conflict: str,
+) -> Response:
+    """A PATCH of a named item (a role, an organization): 404 when it does not exist, 409
+    with Auth0's `conflict` code when the new name is taken, else the updated item."""
+    exists(sb, item_id)
+    body = _object(req)
+    with _conflict(conflict):
+        doc = update(item_id, body, caller=caller_of(sb, req))
+    return json_response(200, doc)
+
+
 def _empty(status: int, body: Any = None) -> Response:
     return Response(status) if status == 204 else json_response(status, body or {})
 
@@ -234,11 +251,7 @@ def create_role(sb: SandboxState, req: Request) -> Response:
 
 
 def update_role(sb: SandboxState, req: Request, id: str) -> Response:  # noqa: A002
-    _role(sb, id)
-    body = _object(req)
-    with _conflict("role_already_exists"):
-        doc = sb.update_role(id, body, caller=caller_of(sb, req))
-    return json_response(200, doc)
+    return _update(sb, req, id, _role, sb.update_role, "role_already_exists")
 
 
 def delete_role(sb: SandboxState, req: Request, id: str) -> Response:  # noqa: A002
@@ -274,11 +287,7 @@ def create_organization(sb: SandboxState, req: Request) -> Response:
 
 
 def update_organization(sb: SandboxState, req: Request, id: str) -> Response:  # noqa: A002
-    _org(sb, id)
-    body = _object(req)
-    with _conflict("organization_conflict"):
-        doc = sb.update_organization(id, body, caller=caller_of(sb, req))
-    return json_response(200, doc)
+    return _update(sb, req, id, _org, sb.update_organization, "organization_conflict")
 
 
 def delete_organization(sb: SandboxState, req: Request, id: str) -> Response:  # noqa: A002
