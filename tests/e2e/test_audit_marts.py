@@ -50,7 +50,6 @@ from tests.support import postgres
 from tests.support.changes import Api, capture_tenant, make_changes, q
 from tests.support.figures import report
 from tests.support.meltano import CLIENT_ID, MeltanoRunner, need_meltano
-from tests.support.postgres import sqlalchemy_url
 from tests.support.warehouse import query
 
 TAG = "1"  # names what the changes between the runs create
@@ -205,16 +204,8 @@ def loaded(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
             yield runs(str(workdir / "e2e.duckdb"), "analytics")
             return
         uri = request.getfixturevalue("pg_uri")
-        with postgres.scratch_schema(uri) as schema:
-            marts = f"{schema}_marts"
-            meltano.env["TAP_AUTH0_PG_URI"] = sqlalchemy_url(uri)
-            meltano.env["TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA"] = schema
-            meltano.env["DBT_POSTGRES_SOURCE_SCHEMA"] = schema
-            meltano.env["DBT_POSTGRES_SCHEMA"] = marts
-            try:
-                yield runs(uri, marts)
-            finally:
-                query("postgres", uri, f'DROP SCHEMA IF EXISTS "{marts}" CASCADE')
+        with postgres.meltano_schemas(meltano, uri) as (_, marts):
+            yield runs(uri, marts)
 
 
 def test_dbt_build_passes(loaded: Loaded) -> None:

@@ -29,7 +29,6 @@ from tests.support import postgres
 from tests.support.changes import capture_tenant, left_to_full_pass, make_changes, merge
 from tests.support.figures import report
 from tests.support.meltano import MeltanoRunner, need_meltano
-from tests.support.postgres import sqlalchemy_url
 from tests.support.replay import KEYS, truth_keys
 from tests.support.warehouse import query
 
@@ -114,16 +113,8 @@ def loaded(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
             yield _runs(sb, meltano, kind, loader, utility, target, schema, marts, dbt_target)
             return
         uri = request.getfixturevalue("pg_uri")
-        with postgres.scratch_schema(uri) as schema:
-            marts = f"{schema}_marts"
-            meltano.env["TAP_AUTH0_PG_URI"] = sqlalchemy_url(uri)
-            meltano.env["TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA"] = schema
-            meltano.env["DBT_POSTGRES_SOURCE_SCHEMA"] = schema
-            meltano.env["DBT_POSTGRES_SCHEMA"] = marts
-            try:
-                yield _runs(sb, meltano, kind, loader, utility, uri, schema, marts, dbt_target)
-            finally:
-                query("postgres", uri, f'DROP SCHEMA IF EXISTS "{marts}" CASCADE')
+        with postgres.meltano_schemas(meltano, uri) as (schema, marts):
+            yield _runs(sb, meltano, kind, loader, utility, uri, schema, marts, dbt_target)
 
 
 def _runs(

@@ -40,7 +40,6 @@ from tests.support.meltano import (
     need_meltano,
 )
 from tests.support.paths import ROOT
-from tests.support.postgres import sqlalchemy_url
 from tests.support.warehouse import query
 
 USERS, SEED, LOGS = 1000, 5, 3000
@@ -161,23 +160,16 @@ def pg(pg_uri: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]
     need_meltano()
     need_dbt("postgres")
     workdir = tmp_path_factory.mktemp("dbt-postgres")
-    with Sandbox(sandbox_config()) as sb, postgres.scratch_schema(pg_uri) as schema:
-        marts = f"{schema}_marts"
+    with Sandbox(sandbox_config()) as sb:
         meltano = MeltanoRunner(workdir, sb.base_url)
         target = dbt_paths(meltano, workdir, "dbt-postgres")
-        meltano.env["TAP_AUTH0_PG_URI"] = sqlalchemy_url(pg_uri)
-        meltano.env["TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA"] = schema
-        meltano.env["DBT_POSTGRES_SOURCE_SCHEMA"] = schema
-        meltano.env["DBT_POSTGRES_SCHEMA"] = marts
         # Everything but the opt-in per-user streams: their tables never exist here.
         meltano.env["TAP_AUTH0__SELECT"] = json.dumps([f"{s}.*" for s in STREAMS])
-        try:
+        with postgres.meltano_schemas(meltano, pg_uri) as (_, marts):
             yield build(
                 sb, meltano, "target-postgres", "dbt-postgres",
                 kind="postgres", target=pg_uri, schema=marts, dbt_target=target, mfa=False,
             )  # fmt: skip
-        finally:
-            query("postgres", pg_uri, f'DROP SCHEMA IF EXISTS "{marts}" CASCADE')
 
 
 def landed(built: Built) -> dict[str, Any]:

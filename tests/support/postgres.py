@@ -18,7 +18,7 @@ from contextlib import contextmanager
 
 import pytest
 
-from tests.support.meltano import LOADER_PY
+from tests.support.meltano import LOADER_PY, MeltanoRunner
 from tests.support.paths import ROOT
 from tests.support.warehouse import query
 
@@ -91,6 +91,22 @@ def scratch_schema(uri: str) -> Iterator[str]:
     yield schema
     if LOADER_PY["postgres"].exists():
         query("postgres", uri, f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+@contextmanager
+def meltano_schemas(meltano: MeltanoRunner, uri: str) -> Iterator[tuple[str, str]]:
+    """A scratch schema for the loader and its `_marts` schema for dbt, set in `meltano`'s
+    environment (the tap's PostgreSQL URI too); both dropped afterwards."""
+    with scratch_schema(uri) as schema:
+        marts = f"{schema}_marts"
+        meltano.env["TAP_AUTH0_PG_URI"] = sqlalchemy_url(uri)
+        meltano.env["TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA"] = schema
+        meltano.env["DBT_POSTGRES_SOURCE_SCHEMA"] = schema
+        meltano.env["DBT_POSTGRES_SCHEMA"] = marts
+        try:
+            yield schema, marts
+        finally:
+            query("postgres", uri, f'DROP SCHEMA IF EXISTS "{marts}" CASCADE')
 
 
 def sqlalchemy_url(uri: str) -> str:
