@@ -74,26 +74,33 @@ PARTS = {
         "the large parents' extra pages, at two tenant sizes."
     ),
 }
+_STAMP = re.compile(r"^Measured \d{4}-\d{2}-\d{2}, commit ", re.M)
 _BLOCK = re.compile(r"<!-- bench:([a-z-]+) -->\n(.*?)<!-- /bench:\1 -->\n", re.S)
 
 
-def _commit() -> str:
+def _git(*args: str) -> str | None:
     try:
         out = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
-            capture_output=True,
-            text=True,
-            cwd=DOC.parent,
-            check=False,
+            ["git", *args], capture_output=True, text=True, cwd=DOC.parent, check=False
         )
     except OSError:
-        return "?"
-    return out.stdout.strip() or "?"
+        return None
+    return out.stdout.strip() if out.returncode == 0 else None
 
 
-def write(measured: dict[str, list[tuple[str, list[str]]]]) -> Path:
-    """Replace the blocks of the parts in `measured` (part -> its titled tables)."""
-    old = dict(_BLOCK.findall(DOC.read_text())) if DOC.exists() else {}
+def _commit() -> str:
+    """The commit measured; `+ local changes` when the tracked files differ from it, for
+    then the figures belong to no commit."""
+    commit = _git("rev-parse", "--short", "HEAD") or "?"
+    changed = _git("status", "--porcelain", "--untracked-files=no")
+    return f"{commit} + local changes" if changed else commit
+
+
+def write(measured: dict[str, list[tuple[str, list[str]]]], doc: Path = DOC) -> Path:
+    """Replace the blocks of the parts in `measured` (part -> its titled tables); the other
+    parts keep what the last run of each wrote. Figures come only from a run: a part never
+    measured says how to measure it."""
+    old = dict(_BLOCK.findall(doc.read_text())) if doc.exists() else {}
     stamp = f"Measured {datetime.now(timezone.utc):%Y-%m-%d}, commit {_commit()}."
     parts = []
     for part, what in PARTS.items():
@@ -103,10 +110,10 @@ def write(measured: dict[str, list[tuple[str, list[str]]]]) -> Path:
             )
             body = f"{what}\n\n{stamp}\n{tables}"
         else:
-            body = old.get(part) or (
-                f'{what}\n\nNot measured by this writer yet: `make bench ARGS="--only {part}"`. '
-                "The last hand-kept figures are in `git show 5ae1f82:docs/performance.md`.\n"
-            )
+            body = old.get(part, "")
+            if not _STAMP.search(body):  # no figures yet: what it measures, and how
+                how = f'`make bench ARGS="--only {part}"`'
+                body = f"{what}\n\nNot measured by `make bench` yet: {how}.\n"
         parts.append(f"<!-- bench:{part} -->\n{body}<!-- /bench:{part} -->\n")
-    DOC.write_text(PREAMBLE + "\n" + "\n".join(parts))
-    return DOC
+    doc.write_text(PREAMBLE + "\n" + "\n".join(parts))
+    return doc
