@@ -28,6 +28,7 @@ LOADER_PY = {
 }
 ACCESS_TOKEN, CLIENT_ID, CLIENT_SECRET = "T", "ID", "S"
 USERS, SEED = 3000, 1
+SANDBOX_TENANT = "sandbox"  # the `tenant` setting: a loopback domain does not name one
 LOOKBACK_SECONDS = 300  # meltano.yml default of the tap's lookback_seconds
 STATE_ID = "dev:tap-auth0-to-{loader}"
 MELTANO_TIMEOUT = 600
@@ -95,7 +96,7 @@ def clean_env(**extra: str) -> dict[str, str]:
 class MeltanoRunner:
     """Runs the repo's Meltano project against one sandbox with isolated state/outputs."""
 
-    def __init__(self, workdir: Path, base_url: str) -> None:
+    def __init__(self, workdir: Path, base_url: str, tenant: str = SANDBOX_TENANT) -> None:
         self.workdir = workdir
         self.n = 0
         self.env = clean_env(
@@ -103,6 +104,7 @@ class MeltanoRunner:
                 "MELTANO_DATABASE_URI": f"sqlite:///{workdir / 'meltano.db'}",
                 "MELTANO_CLI_LOG_FORMAT": "plain",
                 "TAP_AUTH0_DOMAIN": base_url,
+                "TAP_AUTH0_TENANT": tenant,
                 "TAP_AUTH0_CLIENT_ID": CLIENT_ID,
                 "TAP_AUTH0_CLIENT_SECRET": CLIENT_SECRET,
                 "TAP_AUTH0_DUCKDB_PATH": str(workdir / "e2e.duckdb"),
@@ -130,7 +132,11 @@ class MeltanoRunner:
         return proc
 
     def state(self, loader: str) -> dict:
-        proc = self("state", "get", STATE_ID.format(loader=loader))
+        """The state of `meltano run tap-auth0 <loader>`."""
+        return self.state_of(STATE_ID.format(loader=loader))
+
+    def state_of(self, state_id: str) -> dict:
+        proc = self("state", "get", state_id)
         start = proc.stdout.find("{")
         assert start >= 0, proc.stdout
         return json.loads(proc.stdout[start:].strip().splitlines()[0])
