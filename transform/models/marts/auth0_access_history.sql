@@ -15,8 +15,8 @@
 -- / `valid_to_source` = 'log', or 'user_deleted'), else from a build ('run': the grant was
 -- made, or ended, after the previous build and before this one). A grant made and removed
 -- between two builds has its interval from the log alone.
--- (`materialized`: each input is read once, not once per reference; the log's parsing
--- views are slow to repeat.)
+-- (`materialized`, PostgreSQL 12+ and DuckDB: each input is read once, not once per
+-- reference; the log's parsing views are slow to repeat.)
 with builds as materialized (
     select built_at, coalesce(log_through, built_at) as log_through
     from {{ ref('snp_auth0__builds') }}
