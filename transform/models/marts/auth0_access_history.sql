@@ -6,7 +6,7 @@
 -- - the snapshots every `dbt build` takes of the membership staging models: the grant is
 --   "on" at the build that first saw it and "off" at the first build that no longer did;
 --   and, after every log event below, the first build that had read it (`log_through`, see
---   stg_auth0__build) says whether the grant was there then;
+--   snp_auth0__builds) says whether the grant was there then;
 -- - the log: a grant or revoke (stg_auth0__access_changes) at its `date`; a removal from an
 --   organization revokes the member's roles in it; a user's deletion
 --   (stg_auth0__user_deletions) revokes all the user's grants.
