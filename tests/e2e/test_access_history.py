@@ -27,28 +27,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from auth0_sandbox import Sandbox, SandboxConfig
+from auth0_sandbox import Sandbox
 
 from tests.e2e.test_audit_marts import Recorder, check_calls_once
 from tests.e2e.test_dbt_models import check_build, dbt_paths, marts_truth, need_dbt
 from tests.support import postgres
-from tests.support.changes import TOKEN, q
+from tests.support.changes import capture_tenant, q
 from tests.support.figures import report
-from tests.support.meltano import CLIENT_ID, CLIENT_SECRET, MeltanoRunner, need_meltano
-from tests.support.postgres import sqlalchemy_url
+from tests.support.meltano import MeltanoRunner, need_meltano
 from tests.support.warehouse import query
 
-CONFIG = SandboxConfig(
-    users=120,
-    seed=44,
-    roles=5,
-    organizations=6,
-    logs=120,
-    enterprise_features=True,
-    access_token=TOKEN,
-    client_id=CLIENT_ID,
-    client_secret=CLIENT_SECRET,
-)
+CONFIG = capture_tenant(users=120, seed=44, roles=5, organizations=6, logs=120)
 RUNS = 4
 
 Key = tuple[str, str, str, str | None]  # user, access kind, target id, organization id
@@ -310,16 +299,8 @@ def history(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
             yield play(str(workdir / "e2e.duckdb"), "analytics")
             return
         uri = request.getfixturevalue("pg_uri")
-        with postgres.scratch_schema(uri) as schema:
-            marts = f"{schema}_marts"
-            meltano.env["TAP_AUTH0_PG_URI"] = sqlalchemy_url(uri)
-            meltano.env["TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA"] = schema
-            meltano.env["DBT_POSTGRES_SOURCE_SCHEMA"] = schema
-            meltano.env["DBT_POSTGRES_SCHEMA"] = marts
-            try:
-                yield play(uri, marts)
-            finally:
-                query("postgres", uri, f'DROP SCHEMA IF EXISTS "{marts}" CASCADE')
+        with postgres.meltano_schemas(meltano, uri) as (_, marts):
+            yield play(uri, marts)
 
 
 COLUMNS = (
