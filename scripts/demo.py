@@ -399,6 +399,11 @@ MART_SAMPLES = {
         " granted_by_client_id",
         "granted_at IS NULL, granted_at DESC, user_id, role_name, source",
     ),
+    "auth0_access_history": (
+        "user_id, access_kind, target_name, organization_id, valid_from, valid_from_source,"
+        " valid_to, valid_to_source",
+        "valid_from_source = 'run', valid_from DESC, user_id, access_kind, target_id",
+    ),
 }
 
 

@@ -5,7 +5,9 @@ the same figures read from the warehouse. Used by scripts/demo.py and tests/e2e.
 Definitions (as in the marts): a login is a log event of type ``s``, a signup ``ss``, a failed
 login ``f``, ``fp`` or ``fu``; days are UTC; a user is MFA-enrolled with a confirmed
 authentication method other than a password; an access review row's grant is the latest
-succeeded grant of it in the log that no revoke followed.
+succeeded grant of it in the log that no revoke followed; every grant in force has one open
+interval in auth0_access_history (its past is checked by tests/e2e/test_access_history.py,
+against the times of the changes it makes).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ MARTS = (
     "auth0_monthly_active_users",
     "auth0_admin_activity",
     "auth0_access_review",
+    "auth0_access_history",
 )
 # Management API path collection -> auth0_admin_activity.resource_kind; and the collections
 # whose second segment is the object's id (/actions/actions/{id} is the one exception).
@@ -294,7 +297,20 @@ def expected(
             "actions": actions,
         },
         "auth0_access_review": review_figures(access_review(users, tenant, logs, privileged_roles)),
+        "auth0_access_history": {"open": open_grants(tenant)},
     }
+
+
+def open_grants(tenant: dict[str, Any]) -> dict[str, int]:
+    """auth0_access_history's open intervals per access kind: the grants in force."""
+    return {
+        "role": sum(len(v) for v in tenant["role_users"].values()),
+        "organization": sum(len(v) for v in tenant["organization_members"].values()),
+        "organization_role": sum(
+            len(roles) for per_user in tenant["organization_member_roles"].values()
+            for roles in per_user.values()
+        ),
+    }  # fmt: skip
 
 
 def review_figures(rows: dict[tuple[str, str, str], tuple[Any, ...]]) -> dict[str, Any]:
@@ -340,6 +356,8 @@ def sql(schema: str) -> dict[str, str]:
             "admin": f"SELECT log_id, {ADMIN_COLUMNS} FROM {s}.auth0_admin_activity",
             "review": f"SELECT user_id, role_id, source, {REVIEW_COLUMNS}"
             f" FROM {s}.auth0_access_review",
+            "history_open": f"SELECT access_kind AS k, count(*) AS n"
+            f" FROM {s}.auth0_access_history WHERE valid_to IS NULL GROUP BY 1",
         }
     )
     return out
@@ -392,6 +410,11 @@ def landed(results: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
         "auth0_access_review": review_figures(
             {(r["user_id"], r["role_id"], r["source"]): review_row(r) for r in results["review"]}
         ),
+        "auth0_access_history": {
+            "rows": n("auth0_access_history.rows"),
+            "open": {k: 0 for k in ("role", "organization", "organization_role")}
+            | {r["k"]: int(r["n"]) for r in results["history_open"]},
+        },
     }
 
 
@@ -413,12 +436,18 @@ def review_row(r: dict[str, Any]) -> tuple[Any, ...]:
     return tuple(out)
 
 
-def compare(got: dict[str, Any], want: dict[str, Any]) -> list[tuple[str, int, int, str]]:
-    """(mart, rows, rows implied by the truth, "OK" or what differs) per mart."""
+def compare(got: dict[str, Any], want: dict[str, Any]) -> list[tuple[str, int, int | None, str]]:
+    """(mart, rows, rows implied by the truth, "OK" or what differs) per mart; the truth
+    implies no row count for auth0_access_history (its past intervals), only its figures."""
     out = []
     for mart in MARTS:
         diffs = [k for k in want[mart] if got[mart].get(k) != want[mart][k]]
         out.append(
-            (mart, got[mart]["rows"], want[mart]["rows"], "OK" if not diffs else ", ".join(diffs))
+            (
+                mart,
+                got[mart]["rows"],
+                want[mart].get("rows"),
+                "OK" if not diffs else ", ".join(diffs),
+            )
         )
     return out

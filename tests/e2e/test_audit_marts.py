@@ -238,17 +238,36 @@ def test_every_call_made_appears_once_with_actor_and_resource(loaded: Loaded) ->
         " target_user_id, named_user_ids, named_role_ids, status_code, is_succeeded"
         f" FROM {loaded.marts}.auth0_admin_activity ORDER BY event_at, log_id"
     )
+    check_calls_once(rows, loaded.made, loaded.changed_from)
+    since = marts_truth.instant(loaded.changed_from.isoformat()) or ""
+    made = {("/api/v2" + c.path, c.method) for c in loaded.made}
+    shown = [
+        r for r in rows
+        if (r["request_path"], r["method"]) in made
+        and (marts_truth.instant(r["event_at"]) or "") >= since
+    ][:6]  # fmt: skip
+    cols = ("event_at", "actor_client_id", "action", "method", "resource_kind", "resource_id",
+            "sub_resource", "target_user_id", "named_user_ids", "named_role_ids",
+            "status_code", "is_succeeded")  # fmt: skip
+    report(f"audit {loaded.kind}: {len(loaded.made)} calls made, each once; rows e.g.:")
+    for r in shown:
+        report("  " + " | ".join(str(r[c]) for c in cols))
+
+
+def check_calls_once(rows: list[dict[str, Any]], made: list[Call], since: datetime) -> None:
+    """Each call in `made` is in auth0_admin_activity's `rows` as many times as it was made
+    (after `since`), by the test's client, with the resource and target user it acted on."""
     # Other writes may name the same path (an organization's members): the sandbox's own
     # older events, make_changes' calls. A call's rows: its path's, for its target user.
-    since = marts_truth.instant(loaded.changed_from.isoformat()) or ""
-    rows = [r for r in rows if (marts_truth.instant(r["event_at"]) or "") >= since]
-    for call in loaded.made:
+    start = marts_truth.instant(since.isoformat()) or ""
+    rows = [r for r in rows if (marts_truth.instant(r["event_at"]) or "") >= start]
+    for call in made:
         hits = [
             r for r in rows
             if r["method"] == call.method and r["request_path"] == "/api/v2" + call.path
             and r["target_user_id"] == call.target_user
         ]  # fmt: skip
-        assert len(hits) == len({c for c in loaded.made if c == call}), (call, hits)
+        assert len(hits) == len([c for c in made if c == call]), (call, hits)
         for r in hits:
             assert r["actor_client_id"] == CLIENT_ID
             assert r["resource_kind"] == call.kind, (call, r)
@@ -256,14 +275,6 @@ def test_every_call_made_appears_once_with_actor_and_resource(loaded: Loaded) ->
             assert r["target_user_id"] == call.target_user, (call, r)
             assert int(r["status_code"]) == call.status
             assert r["is_succeeded"] is (call.status < 400)
-    made = {("/api/v2" + c.path, c.method) for c in loaded.made}
-    shown = [r for r in rows if (r["request_path"], r["method"]) in made][:6]
-    cols = ("event_at", "actor_client_id", "action", "method", "resource_kind", "resource_id",
-            "sub_resource", "target_user_id", "named_user_ids", "named_role_ids",
-            "status_code", "is_succeeded")  # fmt: skip
-    report(f"audit {loaded.kind}: {len(loaded.made)} calls made, each once; rows e.g.:")
-    for r in shown:
-        report("  " + " | ".join(str(r[c]) for c in cols))
 
 
 def test_no_request_body_reaches_the_mart(loaded: Loaded) -> None:

@@ -1,0 +1,45 @@
+-- One row per deletion of a user known to the warehouse: from the log (`sdu` / `du` events,
+-- and succeeded `DELETE /users/{id}` calls, at the event's `date`), else from the `users`
+-- tombstone (`_sdc_deleted_at`: when the tap's run confirmed it; gone when the loader hard
+-- deletes). auth0_access_history closes a deleted user's grants at the earliest one after
+-- the grant began.
+{%- set users = auth0_relation('users') %}
+with logged as (
+    select log_id, event_at as deleted_at, user_id, client_id as actor_client_id
+    from {{ ref('stg_auth0__logs') }}
+    where type_code in ('sdu', 'du') and user_id is not null and user_id <> ''
+
+    union all
+
+    select log_id, event_at as deleted_at, resource_id as user_id, actor_client_id
+    from {{ ref('stg_auth0__management_actions') }}
+    where is_succeeded
+      and method = 'DELETE'
+      and request_path like '/api/v2/users/%'
+      and sub_resource is null
+      and resource_id is not null
+)
+
+select
+    log_id,
+    deleted_at,
+    user_id,
+    actor_client_id,
+    cast('log' as {{ dbt.type_string() }}) as deletion_source
+from logged
+{%- if users is not none and auth0_has_column(users, '_sdc_deleted_at') %}
+
+union all
+
+-- A tombstone without any logged deletion of that user (one outside the log's retention,
+-- or found by a full pass).
+select
+    cast(null as {{ dbt.type_string() }}) as log_id,
+    cast(src."_sdc_deleted_at" as {{ dbt.type_timestamp() }}) as deleted_at,
+    cast(src."user_id" as {{ dbt.type_string() }}) as user_id,
+    cast(null as {{ dbt.type_string() }}) as actor_client_id,
+    cast('tombstone' as {{ dbt.type_string() }}) as deletion_source
+from {{ users }} as src
+where src."_sdc_deleted_at" is not null
+  and not exists (select 1 from logged where logged.user_id = src."user_id")
+{%- endif %}
