@@ -77,7 +77,7 @@ def bench_profiles(quick: bool) -> list[str]:
             )
         ) as sb:
             ids = [u["user_id"] for u in sb.truth()]
-            base = {"domain": sb.base_url, **CREDS}
+            base = {"domain": sb.base_url, "tenant": "sandbox", **CREDS}
             listing_rate = None
             for mode, conc in (("concurrent (8)", 8), ("one at a time", 1)):
                 # Long enough that the burst is a small part of it.
@@ -165,7 +165,7 @@ def bench_scale(sizes: list[int]) -> list[str]:
     ]
     for n in sizes:
         with Sandbox(SandboxConfig(users=n, seed=5, **CREDS)) as sb:
-            config = {"domain": sb.base_url, **CREDS}
+            config = {"domain": sb.base_url, "tenant": "sandbox", **CREDS}
             res = run_tap(config, catalog=catalog_selecting(config, {"users"}))
             got = len(res["times"])
             assert got == n, f"{got} of {n}"
@@ -186,7 +186,7 @@ def bench_export(n: int) -> list[str]:
     ]
     with Sandbox(SandboxConfig(users=n, seed=8, export_seconds=2.0, **CREDS)) as sb:
         for mode in ("export", "search"):
-            config = {"domain": sb.base_url, **CREDS, "users_extraction": mode}
+            config = {"domain": sb.base_url, "tenant": "sandbox", **CREDS, "users_extraction": mode}
             sb.reset_stats()
             res = run_tap(config, catalog=catalog_selecting(config, {"users"}))
             stats = sb.stats()
@@ -216,7 +216,7 @@ def bench_overrides(quick: bool) -> list[str]:
     settings += [("all off (the SDK's code)", "off")]
     cpu: dict[str, list[float]] = {label: [] for label, _ in settings}
     with sandbox_process(n) as base_url:
-        config = {"domain": base_url, **CREDS}
+        config = {"domain": base_url, "tenant": "sandbox", **CREDS}
         catalog = catalog_selecting(config, {"users"})
         for _ in range(RECORD_COST_RUNS):
             for label, switch in settings:

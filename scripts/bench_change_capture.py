@@ -54,7 +54,7 @@ class Tenant:
 
     def __init__(self, sb: Sandbox) -> None:
         self.sb = sb
-        self.config = {"domain": sb.base_url, **CREDS}
+        self.config = {"domain": sb.base_url, "tenant": "sandbox", **CREDS}
         self.state: dict[str, t.Any] | None = None
         self.http = requests.Session()
         self.http.headers["Authorization"] = f"Bearer {CREDS['access_token']}"

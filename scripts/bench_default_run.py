@@ -48,7 +48,7 @@ def bench_default_run(quick: bool) -> list[str]:
         with Sandbox(cfg) as sb:
             time.sleep(0.5)
             sb.reset_stats()
-            res = run_tap({"domain": sb.base_url, **CREDS})
+            res = run_tap({"domain": sb.base_url, "tenant": "sandbox", **CREDS})
             stats = sb.stats()
         api = {k: v for k, v in stats["by_endpoint"].items() if "/api/v2/" in k}
         requests, throttled = sum(api.values()), stats.get("rate_limited", 0)

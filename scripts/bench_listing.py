@@ -53,7 +53,7 @@ def bench_listing_profiles(quick: bool) -> list[str]:
         with Sandbox(
             SandboxConfig(users=n, seed=13, latency_ms=150, rate_limit_profile=profile, **CREDS)
         ) as sb:
-            config = {"domain": sb.base_url, **CREDS, "page_size": 100}
+            config = {"domain": sb.base_url, "tenant": "sandbox", **CREDS, "page_size": 100}
             catalog = catalog_selecting(config, {"users"})
             measured = []
             for mode, settings in MODES:
@@ -98,7 +98,12 @@ def bench_record_cost(quick: bool) -> list[str]:
         for compress, modes in runs:
             with sandbox_process(n, compress=compress) as base_url:
                 for mode in modes:
-                    config = {"domain": base_url, **CREDS, "users_extraction": mode}
+                    config = {
+                        "domain": base_url,
+                        "tenant": "sandbox",
+                        **CREDS,
+                        "users_extraction": mode,
+                    }
                     catalog = catalog_selecting(config, {"users"})
                     answers = "gzip" if compress else "identity"
                     if mode == "export":

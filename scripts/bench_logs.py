@@ -58,7 +58,7 @@ def bench_logs_profiles(quick: bool) -> list[str]:
                 users=50, logs=n, seed=17, latency_ms=150, rate_limit_profile=profile, **CREDS
             )
         ) as sb:
-            config = {"domain": sb.base_url, **CREDS}
+            config = {"domain": sb.base_url, "tenant": "sandbox", **CREDS}
             catalog = catalog_selecting(config, {"logs"})
             sb.reset_stats()
             with ServerCounter(sb, LOGS) as counter:
@@ -87,7 +87,7 @@ def bench_logs_record_cost(quick: bool) -> list[str]:
     ]
     n = 20_000 if quick else 100_000
     with sandbox_process(50, logs=n) as base_url:
-        config = {"domain": base_url, **CREDS}
+        config = {"domain": base_url, "tenant": "sandbox", **CREDS}
         catalog = catalog_selecting(config, {"logs"})
         rows.append(f"| {n:,} | {n:,} | {cost_cells(config, catalog, n)} |")
         print(rows[-1], flush=True)

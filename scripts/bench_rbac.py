@@ -131,7 +131,7 @@ def bench_requests_per_stream(quick: bool) -> list[str]:
         **CREDS,
     )
     with Sandbox(config) as sb:
-        tap_config = {"domain": sb.base_url, **CREDS}
+        tap_config = {"domain": sb.base_url, "tenant": "sandbox", **CREDS}
         catalog = discovered_catalog(tap_config, set(STREAMS))
         truth = truth_counts(sb)
         sb.reset_stats()
@@ -242,7 +242,7 @@ def bench_buckets(quick: bool) -> list[str]:
             **CREDS,
         )
         with Sandbox(config) as sb:
-            tap_config = {"domain": sb.base_url, **CREDS}
+            tap_config = {"domain": sb.base_url, "tenant": "sandbox", **CREDS}
             catalog = discovered_catalog(tap_config, set(STREAMS))
             truth = truth_counts(sb)
             sb.reset_stats()

@@ -173,6 +173,7 @@ def meltano_env(base_url: str, duckdb_path: Path) -> dict[str, str]:
     }
     env.update(
         TAP_AUTH0_DOMAIN=base_url,
+        TAP_AUTH0_TENANT="sandbox",  # a loopback domain does not name the tenant
         TAP_AUTH0_CLIENT_ID=CLIENT_ID,
         TAP_AUTH0_CLIENT_SECRET=CLIENT_SECRET,
         TAP_AUTH0_DUCKDB_PATH=str(duckdb_path),

@@ -28,6 +28,8 @@ from tap_auth0.progress import Progress
 from tap_auth0.schemas import load_schema
 from tap_auth0.sdk_hooks import StreamHooks
 from tap_auth0.shrink_guard import may_activate, previous_rows
+from tap_auth0.tenant import COLUMN as TENANT
+from tap_auth0.tenant import COLUMN_SCHEMA as TENANT_SCHEMA
 from tap_auth0.totals import COUNTABLE, count
 
 if t.TYPE_CHECKING:
@@ -111,6 +113,8 @@ class Auth0Stream(StreamHooks):
     item_path: t.ClassVar[str] = ""
     # Change capture may write tombstones (the key and `_sdc_deleted_at`) to this table.
     tombstones: t.ClassVar[bool] = False
+    # `schemas/<schema_file>.json` when not `schemas/<name>.json` (streams sharing one).
+    schema_file: t.ClassVar[str | None] = None
 
     # Auth0's JSON is already JSON-typed and the schemas allow extra keys: per-record
     # conformance would cost more than the rest of the output path and change nothing
@@ -138,14 +142,13 @@ class Auth0Stream(StreamHooks):
         self.http = http
         self.skips = skips
         self.capture = capture
-        schema = getattr(type(self), "schema", None)
-        if not isinstance(schema, dict):
-            schema = load_schema(self.name)
+        schema = load_schema(self.schema_file or self.name)
+        # Every table has the tenant's name (tenant.py); tombstones' tables `_sdc_deleted_at`.
+        extra: dict[str, t.Any] = {TENANT: TENANT_SCHEMA}
         if self.tombstones:
-            schema = {
-                **schema,
-                "properties": {**schema.get("properties", {}), DELETED_AT: DELETED_AT_SCHEMA},
-            }
+            extra[DELETED_AT] = DELETED_AT_SCHEMA
+        schema = {**schema, "properties": {**schema.get("properties", {}), **extra}}
+        self.tenant = settings.tenant
         super().__init__(tap, schema=schema)
         self._counter: t.Any = None
         self.emitted = 0
@@ -208,6 +211,9 @@ class Auth0Stream(StreamHooks):
     def post_process(
         self, row: Record, context: t.Mapping[str, t.Any] | None = None
     ) -> Record | None:
+        """Every record passes here (subclasses end with this one): the tenant's name is
+        added, and dropped, secret and renamed fields handled."""
+        row[TENANT] = self.tenant
         for key in self.drop_fields:
             row.pop(key, None)
         for key in self.secret_fields:
@@ -242,7 +248,9 @@ class Auth0Stream(StreamHooks):
         """A confirmed deletion: the key and `_sdc_deleted_at` (loaders with `hard_delete`
         drop the row, others mark it)."""
         if self.selected and self.capture is not None and self.tombstones:
-            self.write_record(self.capture.tombstone(self.name, self.primary_keys or (), key))
+            row = self.capture.tombstone(self.name, self.primary_keys or (), key)
+            row[TENANT] = self.tenant
+            self.write_record(row)
 
     def _source(self, plan: ReadPlan, context: t.Mapping[str, t.Any] | None) -> t.Iterable[Record]:
         if plan.whole:

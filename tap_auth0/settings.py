@@ -17,6 +17,7 @@ from datetime import datetime
 from singer_sdk import typing as th
 
 from tap_auth0.errors import ConfigError
+from tap_auth0.tenant import parse_tenant, resolve_tenant
 from tap_auth0.values import (
     is_loopback,
     normalize_domain,
@@ -91,6 +92,15 @@ class Settings:
         "`/` or `/api/v2` is tolerated). `http://` only for loopback hosts.",
         required=True,
         parse=_domain,
+    )
+    tenant: str = setting(
+        "string",
+        "Tenant",
+        "The tenant's name, in the `tenant` column of every record and in the STATE (a "
+        "STATE of another tenant stops the run). Default: from `domain` (`acme` for "
+        "`acme.eu.auth0.com`); required with a domain that does not name the tenant (a "
+        "custom domain, a proxy, the sandbox).",
+        parse=parse_tenant,
     )
     access_token: str | None = setting(
         "string",
@@ -477,6 +487,7 @@ def _cross_field_rules(s: Settings) -> Settings:
     if bool(s.client_id) != bool(s.client_secret):
         missing = "client_secret" if s.client_id else "client_id"
         raise ConfigError(f"Setting '{missing}' is required with client credentials")
+    tenant = resolve_tenant(s.tenant, s.base_url)
     audience = s.audience or f"{s.base_url}/api/v2/"
     if not audience.startswith(("https://", "http://")):
         raise ConfigError(f"Setting 'audience' must be a URL such as {s.base_url}/api/v2/")
@@ -491,7 +502,7 @@ def _cross_field_rules(s: Settings) -> Settings:
             "(export jobs take no query, projection or date filter); unset it or "
             "use users_extraction=search or auto"
         )
-    return dataclasses.replace(s, audience=audience)
+    return dataclasses.replace(s, audience=audience, tenant=tenant)
 
 
 def parse_settings(config: t.Mapping[str, t.Any]) -> Settings:

@@ -33,6 +33,8 @@ from tap_auth0.report import build_report
 from tap_auth0.sdk_hooks import TapHooks
 from tap_auth0.settings import CONFIG_SCHEMA, Settings, parse_settings, unknown_settings
 from tap_auth0.streams.registry import STREAMS, streams_for
+from tap_auth0.tenant import STATE_KEY as TENANT_KEY
+from tap_auth0.tenant import check_state
 from tap_auth0.totals import count
 
 if t.TYPE_CHECKING:
@@ -75,6 +77,12 @@ class TapAuth0(TapHooks):
 
     def config_error(self, errors: list[str]) -> Exception:
         return ConfigError(f"Invalid config: {'; '.join(errors)}")
+
+    def load_state(self, state: dict[str, t.Any]) -> None:
+        """A STATE written for another tenant stops the run before it writes anything
+        (tenant.py); the SDK itself keeps only the `bookmarks` of an input STATE."""
+        check_state(state, self.settings.tenant)
+        super().load_state(state)
 
     @property
     def settings(self) -> Settings:
@@ -136,6 +144,8 @@ class TapAuth0(TapHooks):
         started = time.monotonic()
         since = datetime.now(timezone.utc).isoformat(timespec="milliseconds")
         status, error = "failed", None
+        # Every STATE this run writes names its tenant, for the next run's check.
+        t.cast("dict[str, t.Any]", self.state)[TENANT_KEY] = self.settings.tenant
         try:
             report_path = self.settings.run_report_path
             if report_path and not Path(report_path).parent.is_dir():

@@ -83,7 +83,7 @@ class LogsStream(Auth0Stream):
         row["type_name"] = type_name(row.get("type"))
         # The bookmark's date, to tell a retention gap on the next run.
         self.get_context_state(context)["bookmark_date"] = row.get("date")
-        return row
+        return super().post_process(row, context)
 
 
 class StatsDailyStream(Auth0Stream):

@@ -144,6 +144,8 @@ def test_readme_adoption_path(sandbox: Sandbox, tmp_path: Path) -> None:
 
     # configure: the secret is sensitive, so it goes to .env, never meltano.yml
     meltano("config", "set", "tap-auth0", "domain", sandbox.base_url)
+    # The sandbox's loopback domain does not name the tenant (acme.eu.auth0.com would).
+    meltano("config", "set", "tap-auth0", "tenant", "sandbox")
     meltano("config", "set", "tap-auth0", "client_id", CLIENT_ID)
     meltano("config", "set", "tap-auth0", "client_secret", CLIENT_SECRET)
     assert CLIENT_SECRET not in yml.read_text()

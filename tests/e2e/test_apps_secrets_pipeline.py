@@ -299,7 +299,12 @@ def loaded(
         )
 
         # 1. the tap CLI at DEBUG, every stream selected
-        config = {"domain": sb.base_url, "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET}
+        config = {
+            "domain": sb.base_url,
+            "tenant": "sandbox",
+            "client_id": CLIENT_ID,
+            "client_secret": CLIENT_SECRET,
+        }
         catalog = full_catalog(config)
         sb.reset_stats()
         started = time.monotonic()

@@ -383,7 +383,10 @@ def warehouse(kind: str, workdir: Path, sandboxes: dict[str, Sandbox], target: s
     need_meltano()
     need_dbt(kind)
     project = tenant_project(workdir, sandboxes)
-    meltano = MeltanoRunner(workdir, sandboxes["a"].base_url, project)
+    meltano = MeltanoRunner(workdir, sandboxes["a"].base_url, project=project)
+    # Each tenant's extractor has its own domain and tenant (meltano.yml), nothing shared.
+    for name in ("TAP_AUTH0_DOMAIN", "TAP_AUTH0_TENANT"):
+        meltano.env.pop(name)
     dbt_target = dbt_paths(meltano, workdir, f"dbt-{kind}")
     if kind == "postgres":
         meltano.env["TAP_AUTH0_PG_URI"] = sqlalchemy_url(target)

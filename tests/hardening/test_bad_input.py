@@ -54,11 +54,11 @@ class Env:
         return self.stub.base_url if self.stub else self.sb.base_url
 
     def static(self, **extra: t.Any) -> dict[str, t.Any]:
-        return {"domain": self.base, "access_token": TOKEN, **extra}
+        return {"domain": self.base, "tenant": "sandbox", "access_token": TOKEN, **extra}
 
     def cc(self, **extra: t.Any) -> dict[str, t.Any]:
         creds = {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET}
-        return {"domain": self.base, **creds, **extra}
+        return {"domain": self.base, "tenant": "sandbox", **creds, **extra}
 
 
 def normalise(line: str, tmp: Path | None = None) -> str:
@@ -125,7 +125,12 @@ ROWS: list[Bad] = [
     ),
     Bad(
         "client-secret-misspelled",
-        lambda e: {"domain": e.base, "client_id": CLIENT_ID, "client_secert": CLIENT_SECRET},
+        lambda e: {
+            "domain": e.base,
+            "tenant": "sandbox",
+            "client_id": CLIENT_ID,
+            "client_secert": CLIENT_SECRET,
+        },
         E + "Setting 'client_secret' is required (did you mean 'client_secert'?)",
         2,
     ),
@@ -170,6 +175,37 @@ ROWS: list[Bad] = [
         2,
     ),
     Bad(
+        "tenant-missing-with-a-loopback-domain",
+        lambda e: {"domain": e.base, "access_token": TOKEN},
+        E + "Setting 'tenant' is required: the domain {host} does not name the tenant (only "
+        "<tenant>.auth0.com and <tenant>.<region>.auth0.com do); set tenant to the tenant's "
+        "name, e.g. acme",
+        2,
+    ),
+    Bad(
+        "tenant-missing-with-a-custom-domain",
+        lambda e: {"domain": "login.acme.com", "access_token": TOKEN},
+        E + "Setting 'tenant' is required: the domain login.acme.com does not name the tenant "
+        "(only <tenant>.auth0.com and <tenant>.<region>.auth0.com do); set tenant to the "
+        "tenant's name, e.g. acme",
+        2,
+    ),
+    Bad(
+        "tenant-not-a-name",
+        lambda e: e.static(tenant="acme eu"),
+        E + "Setting 'tenant' must be a tenant name: letters, digits, '-' or '_', at most 64 "
+        "characters (got 'acme eu')",
+        2,
+    ),
+    Bad(
+        "state-of-another-tenant",
+        lambda e: e.static(),
+        E + "The state belongs to tenant 'acme-eu' while this run is tenant 'sandbox': give "
+        "each tenant its own extractor, state id and schema (see Several tenants in the README)",
+        2,
+        state={"tenant": "acme-eu", "bookmarks": {}},
+    ),
+    Bad(
         "both-auth-modes",
         lambda e: e.cc(access_token=TOKEN),
         E + "Set either 'access_token' or 'client_id' + 'client_secret', not both",
@@ -177,19 +213,19 @@ ROWS: list[Bad] = [
     ),
     Bad(
         "neither-auth-mode",
-        lambda e: {"domain": e.base},
+        lambda e: {"domain": e.base, "tenant": "sandbox"},
         E + "No credentials: set 'access_token', or 'client_id' and 'client_secret'",
         2,
     ),
     Bad(
         "client-id-without-secret",
-        lambda e: {"domain": e.base, "client_id": CLIENT_ID},
+        lambda e: {"domain": e.base, "tenant": "sandbox", "client_id": CLIENT_ID},
         E + "Setting 'client_secret' is required with client credentials",
         2,
     ),
     Bad(
         "access-token-not-a-string",
-        lambda e: {"domain": e.base, "access_token": 42},
+        lambda e: {"domain": e.base, "tenant": "sandbox", "access_token": 42},
         E + "Setting 'access_token' must be a string",
         2,
     ),
@@ -618,6 +654,7 @@ def test_a_misspelled_setting_is_named_once_and_the_sdks_own_are_known() -> None
     with Sandbox(SandboxConfig(users=40, seed=8, **CREDS)) as sb:
         config = {
             "domain": sb.base_url,
+            "tenant": "sandbox",
             "access_token": TOKEN,
             "start_data": "2024-01-01T00:00:00Z",
             "stream_maps": {"users": {"picture": None}},
@@ -738,7 +775,7 @@ def test_failure_mid_run_keeps_what_was_extracted(mid_sb: Sandbox, case: MidRun)
     """The fault strikes after the STATE at 1000 users: the run fails with the pinned
     line, and a run resumed from its last STATE delivers every remaining user."""
     sb = mid_sb
-    config = {"domain": sb.base_url, "access_token": TOKEN, **case.extra}
+    config = {"domain": sb.base_url, "tenant": "sandbox", "access_token": TOKEN, **case.extra}
     undo: list[t.Callable[[], None]] = []
 
     def strike(proc: t.Any) -> None:
@@ -768,7 +805,12 @@ def test_failure_mid_run_keeps_what_was_extracted(mid_sb: Sandbox, case: MidRun)
     state = failed.last_state
     assert state and state["bookmarks"]["users"].get("replication_key_value")
     if case.expire_tokens:  # the static token is dead: resume with client credentials
-        config = {"domain": sb.base_url, "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET}
+        config = {
+            "domain": sb.base_url,
+            "tenant": "sandbox",
+            "client_id": CLIENT_ID,
+            "client_secret": CLIENT_SECRET,
+        }
     resumed = run_streamed(config, state=state, catalog=catalog_adding(config, {"user_detail"}))
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     truth = {u["user_id"] for u in sb.truth()}

@@ -264,6 +264,7 @@ def test_a_fault_for_good_ends_in_one_line(one_line_sb: Sandbox, fault: Fault) -
     sb = one_line_sb
     config = {
         "domain": sb.base_url,
+        "tenant": "sandbox",
         "access_token": STATIC_TOKEN,
         "max_retries": 1,
         "request_timeout": 2,
@@ -313,7 +314,12 @@ def test_proxy_pages_bad_bodies_and_stalls_are_survived_by_retries() -> None:
     with Sandbox(cfg) as sb:
         # From the first RECORD on: a web page as the very first answer means a wrong domain
         # (failed at once, tests/hardening/test_bad_input.py); after that it is a proxy's.
-        config = {"domain": sb.base_url, "access_token": STATIC_TOKEN, "request_timeout": 2}
+        config = {
+            "domain": sb.base_url,
+            "tenant": "sandbox",
+            "access_token": STATIC_TOKEN,
+            "request_timeout": 2,
+        }
         run = run_streamed(
             config,
             catalog=catalog_adding(config, {"user_detail"}),

@@ -85,6 +85,7 @@ def listing(request) -> dict[str, t.Any]:
 def config(sb: Sandbox, listing: dict[str, t.Any] | None = None) -> dict[str, t.Any]:
     return {
         "domain": sb.base_url,
+        "tenant": "sandbox",
         "client_id": CLIENT_ID,
         "client_secret": CLIENT_SECRET,
         "lookback_seconds": 0,

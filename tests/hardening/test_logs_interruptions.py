@@ -90,7 +90,7 @@ def records_between_states(attempt: Attempt) -> int:
 
 def test_sigkill_at_twelve_points_then_resume_loses_nothing(sb: Sandbox) -> None:
     started = time.monotonic()
-    cfg = {"domain": sb.base_url, "access_token": TOKEN}
+    cfg = {"domain": sb.base_url, "tenant": "sandbox", "access_token": TOKEN}
     catalog = catalog_selecting(cfg, {"logs"})
 
     # A search (no `from`) the sandbox holds open while the kill lands, when armed.

@@ -63,7 +63,7 @@ def test_no_token_or_secret_in_output_at_debug(env: dict[str, str], mode: str) -
     )
     with Sandbox(cfg) as sb:
         minted = capture_mints(sb)
-        config: dict[str, t.Any] = {"domain": sb.base_url}
+        config: dict[str, t.Any] = {"domain": sb.base_url, "tenant": "sandbox"}
         if mode == "client_credentials":
             config |= {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET}
         else:
@@ -153,7 +153,7 @@ def test_no_secret_in_error_text(
 ) -> None:
     """Sync and connection test (`--test`) alike."""
     with StubServer(handler) as stub:
-        config: dict[str, t.Any] = {"domain": stub.base_url, "max_retries": 1}
+        config: dict[str, t.Any] = {"domain": stub.base_url, "tenant": "sandbox", "max_retries": 1}
         if mode == "client_credentials":
             config |= {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET}
         else:
@@ -211,7 +211,11 @@ def test_idp_tokens_dropped_unless_asked(
     idp_sandbox: tuple[Sandbox, list[str]], include: bool, direct: bool
 ) -> None:
     sb, ids = idp_sandbox
-    config: dict[str, t.Any] = {"domain": sb.base_url, "access_token": STATIC_TOKEN}
+    config: dict[str, t.Any] = {
+        "domain": sb.base_url,
+        "tenant": "sandbox",
+        "access_token": STATIC_TOKEN,
+    }
     if include:
         config["include_idp_tokens"] = True
     if direct:
@@ -262,7 +266,7 @@ def test_redirect_to_another_host_is_not_followed(path: str, status: int, mode: 
             return Reply(200, {"users": [], "total": 0}, JSON)
 
         with StubServer(tenant) as stub:
-            config: dict[str, t.Any] = {"domain": stub.base_url}
+            config: dict[str, t.Any] = {"domain": stub.base_url, "tenant": "sandbox"}
             if mode == "client_credentials":
                 config |= {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET}
             else:
@@ -298,6 +302,7 @@ def test_export_download_never_carries_the_authorization_header() -> None:
         sb.handle_download = handle_download  # type: ignore[method-assign]
         config = {
             "domain": sb.base_url,
+            "tenant": "sandbox",
             "client_id": CLIENT_ID,
             "client_secret": CLIENT_SECRET,
             "users_extraction": "export",
@@ -323,9 +328,9 @@ def test_export_download_never_carries_the_authorization_header() -> None:
     ],
 )
 def test_plain_http_is_accepted_for_loopback_hosts(domain: str) -> None:
-    assert parse_settings({"domain": domain, "access_token": "x"}).base_url.startswith(
-        domain.split(":")[0] if "://" in domain else "https"
-    )
+    assert parse_settings(
+        {"domain": domain, "tenant": "t", "access_token": "x"}
+    ).base_url.startswith(domain.split(":")[0] if "://" in domain else "https")
 
 
 @pytest.mark.parametrize(
@@ -340,13 +345,17 @@ def test_plain_http_is_accepted_for_loopback_hosts(domain: str) -> None:
 )
 def test_plain_http_is_refused_for_other_hosts(domain: str) -> None:
     with pytest.raises(ConfigError, match="plain http:// for a non-loopback host"):
-        parse_settings({"domain": domain, "access_token": "x"})
+        parse_settings({"domain": domain, "tenant": "t", "access_token": "x"})
 
 
 def test_plain_http_refused_before_any_connection() -> None:
     with StubServer(lambda seen: Reply(200, [], JSON)) as stub:
         proc = run_cli(
-            {"domain": f"http://127.0.0.1.nip.io:{stub.port}", "access_token": "x"},
+            {
+                "domain": f"http://127.0.0.1.nip.io:{stub.port}",
+                "tenant": "sandbox",
+                "access_token": "x",
+            },
             timeout=RUN_TIMEOUT,
         )
         assert stub.seen == []

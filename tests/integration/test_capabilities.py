@@ -60,6 +60,7 @@ def sandbox():
 def base_config(sb: t.Any, **extra: t.Any) -> dict[str, t.Any]:
     return {
         "domain": sb.base_url,
+        "tenant": "sandbox",
         "access_token": TOKEN,
         "start_date": "2020-01-01T00:00:00Z",
         **extra,

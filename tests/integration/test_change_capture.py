@@ -52,7 +52,7 @@ def runs():
         logs=50,
     )
     with Sandbox(cfg) as sb:
-        config = {"domain": sb.base_url, "access_token": TOKEN}
+        config = {"domain": sb.base_url, "tenant": "sandbox", "access_token": TOKEN}
         catalog = TapAuth0.catalog_selecting(config, set(PER_USER), add=True)
         r = Runs(sb, config, catalog, Replay(), {})
         r.run()
@@ -105,6 +105,10 @@ def test_changes_cost_what_they_name_and_every_table_equals_the_truth(runs, capl
     assert tomb.get("organizations"), "the deleted organization"
     assert tomb.get("clients") == {(c,) for c in done["deleted_clients"]}
     assert tomb.get("role_members") and tomb.get("organization_members")
+    tombstones = [
+        m["record"] for m in messages_of(messages, "RECORD") if m["record"].get("_sdc_deleted_at")
+    ]
+    assert tombstones and {r["tenant"] for r in tombstones} == {"sandbox"}
     report(
         f"change capture: {changes} changes cost {stats['requests']} requests "
         f"({stats['requests'] / changes:.1f} per change); tombstones "
@@ -153,7 +157,7 @@ def test_without_read_logs_a_run_is_a_full_pass_and_says_so_once(token, caplog):
         creds = {"access_token": TOKEN}
         if token.startswith("client"):
             creds = {"client_id": "ID", "client_secret": "S"}
-        config = {"domain": sb.base_url, **creds}
+        config = {"domain": sb.base_url, "tenant": "sandbox", **creds}
         catalog = TapAuth0.catalog_selecting(config, {"logs"})
         for entry in catalog["streams"]:  # every stream but logs (it needs the scope)
             for md in entry["metadata"]:

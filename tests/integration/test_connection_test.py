@@ -23,14 +23,20 @@ def last_line(proc) -> str:
 
 
 def test_passes_with_client_credentials(sb):
-    proc = run_cli({"domain": sb.base_url, "client_id": "ID", "client_secret": "S"}, "--test")
+    proc = run_cli(
+        {"domain": sb.base_url, "tenant": "sandbox", "client_id": "ID", "client_secret": "S"},
+        "--test",
+    )
     assert proc.returncode == 0, proc.stderr[-1500:]
     assert "Connection test passed" in proc.stderr and "120 users" in proc.stderr
     assert "S\n" not in proc.stderr
 
 
 def test_bad_credentials(sb):
-    proc = run_cli({"domain": sb.base_url, "client_id": "ID", "client_secret": "nope"}, "--test")
+    proc = run_cli(
+        {"domain": sb.base_url, "tenant": "sandbox", "client_id": "ID", "client_secret": "nope"},
+        "--test",
+    )
     assert proc.returncode == 3
     assert last_line(proc).startswith("tap-auth0: error: Bad credentials:")
     assert "nope" not in proc.stderr
@@ -39,6 +45,7 @@ def test_bad_credentials(sb):
 def test_wrong_audience(sb):
     config = {
         "domain": sb.base_url,
+        "tenant": "sandbox",
         "client_id": "ID",
         "client_secret": "S",
         "audience": "https://other.example/api/v2/",
@@ -51,7 +58,10 @@ def test_wrong_audience(sb):
 def test_missing_read_users_scope(sb):
     sb.configure(scopes="read:connections")
     try:
-        proc = run_cli({"domain": sb.base_url, "client_id": "ID", "client_secret": "S"}, "--test")
+        proc = run_cli(
+            {"domain": sb.base_url, "tenant": "sandbox", "client_id": "ID", "client_secret": "S"},
+            "--test",
+        )
     finally:
         sb.configure(scopes="read:users read:connections")
     assert proc.returncode == 3
@@ -63,7 +73,9 @@ def test_domain_unreachable():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]  # closed again: nothing listens there
-    proc = run_cli({"domain": f"http://127.0.0.1:{port}", "access_token": "T"}, "--test")
+    proc = run_cli(
+        {"domain": f"http://127.0.0.1:{port}", "tenant": "sandbox", "access_token": "T"}, "--test"
+    )
     assert proc.returncode == 5
     assert f"Cannot reach 127.0.0.1:{port}" in last_line(proc)
     assert "connection refused" in last_line(proc)

@@ -11,7 +11,7 @@ from tests.support.messages import parse, records
 
 def test_no_roles_and_no_organizations_give_empty_tables():
     with Sandbox(SandboxConfig(users=40, seed=3, access_token="T", roles=0, organizations=0)) as sb:
-        proc = run_cli({"domain": sb.base_url, "access_token": "T"})
+        proc = run_cli({"domain": sb.base_url, "tenant": "sandbox", "access_token": "T"})
     assert proc.returncode == 0, proc.stderr[-800:]
     messages = parse(proc.stdout)
     assert len(records(messages, "users")) == 40

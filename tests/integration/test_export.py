@@ -20,7 +20,7 @@ CREDS = {"access_token": "T", "client_id": "ID", "client_secret": "S"}
 
 
 def conf(sb: Sandbox, **extra) -> dict:
-    return {"domain": sb.base_url, "access_token": "T", **extra}
+    return {"domain": sb.base_url, "tenant": "sandbox", "access_token": "T", **extra}
 
 
 @pytest.fixture(scope="module")

@@ -43,7 +43,11 @@ def run_installed(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
 def test_installed_tap_syncs_the_sandbox(tmp_path):
     with fresh_sandbox(users=150, seed=5) as sb:
         truth = {u["user_id"] for u in sb.truth()}
-        config = write_json(tmp_path, "config.json", {"domain": sb.base_url, "access_token": TOKEN})
+        config = write_json(
+            tmp_path,
+            "config.json",
+            {"domain": sb.base_url, "tenant": "sandbox", "access_token": TOKEN},
+        )
         proc = run_installed(["tap-auth0", "--config", str(config)], tmp_path)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "Traceback" not in proc.stderr

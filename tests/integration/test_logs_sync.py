@@ -93,7 +93,7 @@ class Run:
 
 
 def config(sb: Sandbox, **extra: t.Any) -> dict[str, t.Any]:
-    return {"domain": sb.base_url, "access_token": TOKEN, **extra}
+    return {"domain": sb.base_url, "tenant": "sandbox", "access_token": TOKEN, **extra}
 
 
 def run(
@@ -473,6 +473,7 @@ def test_stats_daily_sparse_lookback_and_active_users() -> None:
         f" {(days[-1] - days[0]).days + 1} days (quiet days without a row: {len(quiet)})"
     )
     assert quiet, "the sandbox history should have a quiet day"
+    assert {r.pop("tenant") for r in rows1} == {"sandbox"}
     assert rows1 == truth["daily"]
     (active,) = first.stream_records["stats_active_users"]
     assert active["active_users"] == truth["active_users"] > 0
@@ -484,6 +485,7 @@ def test_stats_daily_sparse_lookback_and_active_users() -> None:
     since = bookmark - timedelta(days=3)
     assert f"from={since.strftime('%Y%m%d')}" in daily_path[-1], daily_path
     rows2 = second.stream_records["stats_daily"]
+    assert {r.pop("tenant") for r in rows2} == {"sandbox"}
     want = [r for r in truth2["daily"] if when(r["date"]) >= since]
     today_before, today_after = truth["daily"][-1], truth2["daily"][-1]
     report(

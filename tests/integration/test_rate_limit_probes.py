@@ -26,7 +26,9 @@ def test_default_run_on_the_free_tier_stays_under_one_percent_429s():
         seed=3, rate_limit_profile="free", latency_ms=50, access_token=TOKEN, **TENANT
     )
     with Sandbox(cfg) as sb:
-        proc = run_cli({"domain": sb.base_url, "access_token": TOKEN}, timeout=180)
+        proc = run_cli(
+            {"domain": sb.base_url, "tenant": "sandbox", "access_token": TOKEN}, timeout=180
+        )
         stats = sb.stats()
     assert proc.returncode == 0, proc.stderr[-2000:]
     requests, throttled = stats["requests"], stats["rate_limited"]

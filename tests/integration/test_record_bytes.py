@@ -83,7 +83,7 @@ def tenant():
 
 
 def test_records_are_byte_for_byte_those_of_the_stdlib_decoder(tenant):
-    config = {"domain": tenant.base_url, **CREDS, "page_size": 100}
+    config = {"domain": tenant.base_url, "tenant": "sandbox", **CREDS, "page_size": 100}
     catalog = catalog_selecting(config, {"users", "user_detail"})
     fast = run(config, catalog, stdlib=False)
     ref = run(config, catalog, stdlib=True)

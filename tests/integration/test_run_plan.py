@@ -37,7 +37,13 @@ def sb():
 
 
 def client_config(sb: Sandbox, **extra) -> dict:
-    return {"domain": sb.base_url, "client_id": "ID", "client_secret": "S", **extra}
+    return {
+        "domain": sb.base_url,
+        "tenant": "sandbox",
+        "client_id": "ID",
+        "client_secret": "S",
+        **extra,
+    }
 
 
 def plan_lines(stderr: str) -> dict[str, str]:
@@ -168,7 +174,7 @@ def test_the_report_names_streams_skipped_at_run_time():
     with Sandbox(
         SandboxConfig(users=20, seed=32, access_token="T", static_scopes="read:users read:roles")
     ) as box:
-        config = {"domain": box.base_url, "access_token": "T"}
+        config = {"domain": box.base_url, "tenant": "sandbox", "access_token": "T"}
         catalog = catalog_selecting(config, {"users", "roles", "organizations"})
         proc = run_cli(config, catalog=catalog)
     assert proc.returncode == 0, proc.stderr[-1500:]

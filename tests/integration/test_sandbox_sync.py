@@ -51,7 +51,13 @@ def check_windows(listing: dict, caplog, at_least: int = 3) -> None:
 
 
 def cc(sb: Sandbox, **extra) -> dict:
-    return {"domain": sb.base_url, "client_id": "ID", "client_secret": "S", **extra}
+    return {
+        "domain": sb.base_url,
+        "tenant": "sandbox",
+        "client_id": "ID",
+        "client_secret": "S",
+        **extra,
+    }
 
 
 @pytest.fixture(scope="module")
@@ -72,6 +78,7 @@ def test_every_user_past_the_cap_and_across_a_1500_tie(big, listing, caplog):
     assert set(ids) == set(truth)
     # Values equal the truth (search returns the same object as Get a User).
     sample = random.Random(1).sample(users, 50)
+    assert {u.pop("tenant") for u in users} == {"sandbox"}  # the `tenant` setting
     for u in sample:
         assert u == truth[u["user_id"]]
     ties = {}
@@ -226,6 +233,7 @@ def test_connection_search_query_fields_and_user_ids():
             "created_at",
             "email",
             "identities",
+            "tenant",
         }
 
         config = cc(sb, search_query="logins_count:[10 TO *]")
@@ -240,7 +248,7 @@ def test_connection_search_query_fields_and_user_ids():
         msgs = [json.loads(line) for line in proc.stdout.splitlines()]
         details = records(msgs, "user_detail")
         assert [d["user_id"] for d in details] == ids[:2]
-        assert all(set(d) <= {"user_id", "email"} for d in details)
+        assert all(set(d) <= {"user_id", "email", "tenant"} for d in details)
         assert "auth0|nope" in proc.stderr and "404" in proc.stderr
 
 

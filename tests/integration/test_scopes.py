@@ -32,7 +32,7 @@ def sb():
 
 
 def config(sb: Sandbox) -> dict:
-    return {"domain": sb.base_url, "client_id": "ID", "client_secret": "S"}
+    return {"domain": sb.base_url, "tenant": "sandbox", "client_id": "ID", "client_secret": "S"}
 
 
 def test_connection_test_lists_each_selected_stream_and_fails_naming_the_missing_scopes(sb):
@@ -52,7 +52,7 @@ def test_connection_test_lists_each_selected_stream_and_fails_naming_the_missing
 
 def test_a_run_skips_refused_streams_once_each_and_finishes_the_rest(sb):
     """An opaque token's scopes are learnt stream by stream (403 insufficient_scope)."""
-    proc = run_cli({"domain": sb.base_url, "access_token": "T"})
+    proc = run_cli({"domain": sb.base_url, "tenant": "sandbox", "access_token": "T"})
     assert proc.returncode == 0, proc.stderr[-800:]
     messages = parse(proc.stdout)
     truth = sb.tenant_truth()
@@ -74,7 +74,7 @@ def test_a_run_skips_refused_streams_once_each_and_finishes_the_rest(sb):
 def test_enterprise_only_streams_are_skipped_on_other_plans():
     with Sandbox(SandboxConfig(users=30, seed=22, access_token="T")) as box:
         box.configure(enterprise_features=False)
-        cfg = {"domain": box.base_url, "access_token": "T"}
+        cfg = {"domain": box.base_url, "tenant": "sandbox", "access_token": "T"}
         catalog = catalog_selecting(cfg, {"users", "user_sessions", "user_permissions"})
         proc = run_cli(cfg, catalog=catalog)
         truth = box.tenant_truth()["user_permissions"]

@@ -18,6 +18,7 @@ atexit.register(_SANDBOX.stop)
 
 _CONFIG = {
     "domain": _SANDBOX.base_url,
+    "tenant": "sandbox",
     "client_id": "ID",
     "client_secret": "S",
     "start_date": "2020-01-01T00:00:00Z",

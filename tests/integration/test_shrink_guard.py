@@ -33,6 +33,7 @@ def test_most_users_deleted_keeps_the_warehouse_rows_then_max_table_shrink_1_let
         # deletions would come from the log, each confirmed by a 404, as tombstones).
         config = {
             "domain": sb.base_url,
+            "tenant": "sandbox",
             "access_token": TOKEN,
             "users_extraction": "export",
             "change_capture": False,

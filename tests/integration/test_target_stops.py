@@ -24,7 +24,7 @@ def sandbox():
 @pytest.mark.parametrize("unbuffered", ["1", ""], ids=["PYTHONUNBUFFERED", "buffered"])
 @pytest.mark.parametrize("read_bytes", [0, 200_000])
 def test_a_target_that_stops_reading_ends_the_run_in_one_line(sandbox, unbuffered, read_bytes):
-    config = {"domain": sandbox.base_url, "access_token": TOKEN}
+    config = {"domain": sandbox.base_url, "tenant": "sandbox", "access_token": TOKEN}
     with tempfile.TemporaryDirectory() as tmp:
         cmd = [TAP_BIN, "--config", str(write_json(Path(tmp), "config.json", config))]
         proc = subprocess.Popen(

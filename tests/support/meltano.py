@@ -28,6 +28,7 @@ LOADER_PY = {
 }
 ACCESS_TOKEN, CLIENT_ID, CLIENT_SECRET = "T", "ID", "S"
 USERS, SEED = 3000, 1
+SANDBOX_TENANT = "sandbox"  # the `tenant` setting: a loopback domain does not name one
 LOOKBACK_SECONDS = 300  # meltano.yml default of the tap's lookback_seconds
 STATE_ID = "dev:tap-auth0-to-{loader}"
 MELTANO_TIMEOUT = 600
@@ -96,7 +97,9 @@ class MeltanoRunner:
     """Runs the repo's Meltano project (or ``project``, a directory with its own
     meltano.yml) against one sandbox with isolated state/outputs."""
 
-    def __init__(self, workdir: Path, base_url: str, project: Path = ROOT) -> None:
+    def __init__(
+        self, workdir: Path, base_url: str, tenant: str = SANDBOX_TENANT, project: Path = ROOT
+    ) -> None:
         self.workdir = workdir
         self.project = project
         self.n = 0
@@ -105,6 +108,7 @@ class MeltanoRunner:
                 "MELTANO_DATABASE_URI": f"sqlite:///{workdir / 'meltano.db'}",
                 "MELTANO_CLI_LOG_FORMAT": "plain",
                 "TAP_AUTH0_DOMAIN": base_url,
+                "TAP_AUTH0_TENANT": tenant,
                 "TAP_AUTH0_CLIENT_ID": CLIENT_ID,
                 "TAP_AUTH0_CLIENT_SECRET": CLIENT_SECRET,
                 "TAP_AUTH0_DUCKDB_PATH": str(workdir / "e2e.duckdb"),

@@ -136,7 +136,7 @@ def test_non_secret_values_land(requests_mock):
         "runtime": "node18",
     }
     assert rows(messages, "resource_servers") == [
-        {"id": "rs1", "name": "API", "identifier": "https://api/"}
+        {"id": "rs1", "name": "API", "identifier": "https://api/", "tenant": "acme"}
     ]
     assert {(c["connection_id"], c["client_id"]) for c in rows(messages, "connection_clients")} == {
         ("con_0", f"cid{i}") for i in range(100)

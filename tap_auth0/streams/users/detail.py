@@ -7,7 +7,6 @@ import typing as t
 
 from tap_auth0.client import Auth0Stream
 from tap_auth0.fanout import FanOut, Lane
-from tap_auth0.schemas import load_schema
 from tap_auth0.streams.users.query import projection
 from tap_auth0.streams.users.stream import UsersStream, drop_idp_tokens
 
@@ -29,7 +28,7 @@ class UserDetailStream(Auth0Stream):
     scopes = ("read:users",)
     activate_version = False  # only a complete export activates a version (users.py)
     tombstones = True
-    schema = load_schema("user")
+    schema_file = "user"
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         super().__init__(*args, **kwargs)
@@ -40,7 +39,9 @@ class UserDetailStream(Auth0Stream):
     def post_process(
         self, row: dict[str, t.Any], context: t.Mapping[str, t.Any] | None = None
     ) -> dict[str, t.Any] | None:
-        return row if self.settings.include_idp_tokens else drop_idp_tokens(row)
+        if not self.settings.include_idp_tokens:
+            row = drop_idp_tokens(row)
+        return super().post_process(row, context)
 
     def get_one(self, user_id: str, gone: str) -> list[dict[str, t.Any]]:
         user = self.http.get_user(user_id, self._params)

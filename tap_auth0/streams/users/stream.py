@@ -11,7 +11,6 @@ from datetime import datetime, timedelta, timezone
 from tap_auth0.client import Auth0Stream
 from tap_auth0.errors import Auth0APIError, ConfigError
 from tap_auth0.progress import Progress
-from tap_auth0.schemas import load_schema
 from tap_auth0.streams.users.export import ExportJob
 from tap_auth0.streams.users.keyset import AFTER_ID, BEFORE, WHOLE
 from tap_auth0.streams.users.query import combine, connection_clause, projection
@@ -64,7 +63,7 @@ class UsersStream(Auth0Stream):
     is_sorted = True
     check_sorted = False
     STATE_MSG_FREQUENCY = 1000
-    schema = load_schema("user")
+    schema_file = "user"
     scopes = ("read:users",)
     child_context: t.ClassVar[dict[str, str]] = {"user_id": "user_id"}
     # A user reaches the SDK (and so the bookmark) only after its detail was emitted.
@@ -91,7 +90,9 @@ class UsersStream(Auth0Stream):
     def post_process(
         self, row: dict[str, t.Any], context: t.Mapping[str, t.Any] | None = None
     ) -> dict[str, t.Any] | None:
-        return row if self.settings.include_idp_tokens else drop_idp_tokens(row)
+        if not self.settings.include_idp_tokens:
+            row = drop_idp_tokens(row)
+        return super().post_process(row, context)
 
     # -- query building -------------------------------------------------------------------
     def base_query(self) -> str | None:
