@@ -317,6 +317,8 @@ def check_round(wh: Warehouse, sandboxes: dict[str, Sandbox], rnd: int) -> dict[
     for model, (n, with_tenant, _) in clash.items():
         if n != with_tenant:
             problems.append(f"{model}: {n} rows, {with_tenant} distinct keys with tenant")
+        if n != sum(counts[model].values()):  # a row of no tenant, or of another
+            problems.append(f"{model}: {n} rows, {counts[model]} per tenant")
     for model, per in sorted(counts.items()):
         n, _, without = clash.get(model, (sum(per.values()), 0, 0))
         report(
