@@ -18,6 +18,7 @@ from typing import Any
 
 from tests.support.meltano import (
     LOOKBACK_SECONDS,
+    SANDBOX_TENANT,
     USERS,
     MeltanoRunner,
     need_meltano,
@@ -83,6 +84,9 @@ def full_then_incremental(
     first = query(kind, target, *sql)
     for table, rows in zip(tables, first, strict=True):
         assert_matches_truth(rows, truth, f"{schema}.{table}")
+        assert {r["tenant"] for r in rows} == {SANDBOX_TENANT}, f"{schema}.{table}: tenant"
+    # Meltano keeps the tenant the tap wrote into its STATE, for the next run's check.
+    assert meltano.state(loader)["singer_state"]["tenant"] == SANDBOX_TENANT
     bookmark1 = bookmark(meltano, loader)
     assert bookmark1 >= max(ts(u["updated_at"]) for u in truth), "bookmark behind the data"
 

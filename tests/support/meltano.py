@@ -136,7 +136,11 @@ class MeltanoRunner:
         return proc
 
     def state(self, loader: str) -> dict:
-        proc = self("state", "get", STATE_ID.format(loader=loader))
+        """The state of `meltano run tap-auth0 <loader>`."""
+        return self.state_of(STATE_ID.format(loader=loader))
+
+    def state_of(self, state_id: str) -> dict:
+        proc = self("state", "get", state_id)
         start = proc.stdout.find("{")
         assert start >= 0, proc.stdout
         return json.loads(proc.stdout[start:].strip().splitlines()[0])
