@@ -6,7 +6,7 @@
 
 {#-
   The tenants the models read, each {name, schema}: from the var `tenants` (one schema per
-  tenant, as the layout of README "Several tenants" loads them; Fivetran's packages call it
+  tenant, as the layout of docs/tenants.md loads them; Fivetran's packages call it
   `union_schemas`), else the one source schema (`source('auth0', name)`, as before).
   The var: a list of schemas or of {name, schema}, or (from the environment variable
   AUTH0_TENANTS) a comma-separated string of `schema` or `name:schema`. A tenant's name: its
