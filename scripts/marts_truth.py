@@ -337,27 +337,31 @@ REVIEW_COLUMNS = (
 )
 
 
-def sql(schema: str) -> dict[str, str]:
-    """Statements whose results ``landed`` turns into the same shape as ``expected``."""
+def sql(schema: str, tenant: str | None = None) -> dict[str, str]:
+    """Statements whose results ``landed`` turns into the same shape as ``expected``: of
+    every tenant's rows, or of ``tenant``'s (the marts over several tenants)."""
     s = schema
-    out = {f"{m}.rows": f"SELECT count(*) AS n FROM {s}.{m}" for m in MARTS}
+    w = "" if tenant is None else " WHERE tenant = '{}'".format(tenant.replace("'", "''"))
+    out = {f"{m}.rows": f"SELECT count(*) AS n FROM {s}.{m}{w}" for m in MARTS}
     out.update(
         {
             "mfa": f"SELECT count(CASE WHEN is_mfa_enrolled THEN 1 END) AS n,"
-            f" count(is_mfa_enrolled) AS known FROM {s}.auth0_users",
+            f" count(is_mfa_enrolled) AS known FROM {s}.auth0_users{w}",
             "by_connection": f"SELECT coalesce(primary_connection, '(none)') AS k, count(*) AS n"
-            f" FROM {s}.auth0_users GROUP BY 1",
-            "sources": f"SELECT source_type AS k, count(*) AS n FROM {s}.auth0_user_roles"
+            f" FROM {s}.auth0_users{w} GROUP BY 1",
+            "sources": f"SELECT source_type AS k, count(*) AS n FROM {s}.auth0_user_roles{w}"
             " GROUP BY 1",
             "days": f"SELECT CAST(activity_date AS VARCHAR(10)) AS k, logins, signups,"
-            f" failed_logins, users_logging_in FROM {s}.auth0_daily_activity",
+            f" failed_logins, users_logging_in FROM {s}.auth0_daily_activity{w}",
             "months": f"SELECT CAST(month_start AS VARCHAR(10)) AS k, monthly_active_users AS n"
-            f" FROM {s}.auth0_monthly_active_users",
-            "admin": f"SELECT log_id, {ADMIN_COLUMNS} FROM {s}.auth0_admin_activity",
+            f" FROM {s}.auth0_monthly_active_users{w}",
+            "admin": f"SELECT log_id, {ADMIN_COLUMNS} FROM {s}.auth0_admin_activity{w}",
             "review": f"SELECT user_id, role_id, source, {REVIEW_COLUMNS}"
-            f" FROM {s}.auth0_access_review",
+            f" FROM {s}.auth0_access_review{w}",
             "history_open": f"SELECT access_kind AS k, count(*) AS n"
-            f" FROM {s}.auth0_access_history WHERE valid_to IS NULL GROUP BY 1",
+            f" FROM {s}.auth0_access_history WHERE valid_to IS NULL"
+            + ("" if tenant is None else w.replace(" WHERE", " AND"))
+            + " GROUP BY 1",
         }
     )
     return out

@@ -94,10 +94,14 @@ def clean_env(**extra: str) -> dict[str, str]:
 
 
 class MeltanoRunner:
-    """Runs the repo's Meltano project against one sandbox with isolated state/outputs."""
+    """Runs the repo's Meltano project (or ``project``, a directory with its own
+    meltano.yml) against one sandbox with isolated state/outputs."""
 
-    def __init__(self, workdir: Path, base_url: str, tenant: str = SANDBOX_TENANT) -> None:
+    def __init__(
+        self, workdir: Path, base_url: str, tenant: str = SANDBOX_TENANT, project: Path = ROOT
+    ) -> None:
         self.workdir = workdir
+        self.project = project
         self.n = 0
         self.env = clean_env(
             **{
@@ -117,7 +121,7 @@ class MeltanoRunner:
         log = self.workdir / f"meltano-{self.n}-{args[0]}.log"
         proc = subprocess.run(
             [str(MELTANO), *args],
-            cwd=ROOT,
+            cwd=self.project,
             env=self.env,
             stdin=subprocess.DEVNULL,
             capture_output=True,

@@ -4,30 +4,106 @@
   text[]); the dispatched macros below hide the difference.
 -#}
 
-{#- The landed table, or none when that stream was never extracted (e.g. opt-in streams). -#}
-{% macro auth0_relation(name) %}
+{#-
+  The tenants the models read, each {name, schema}: from the var `tenants` (one schema per
+  tenant, as the layout of docs/tenants.md loads them; Fivetran's packages call it
+  `union_schemas`), else the one source schema (`source('auth0', name)`, as before).
+  The var: a list of schemas or of {name, schema}, or (from the environment variable
+  AUTH0_TENANTS) a comma-separated string of `schema` or `name:schema`. A tenant's name: its
+  `name` when given, else the `tenant` column the tap writes (read from the schema's `users`),
+  else the schema's name without a leading `auth0_` (`auth0_acme` -> `acme`). One name per
+  schema, so rows landed before the tap wrote `tenant` join the rows landed after.
+-#}
+{% macro auth0_tenants(name) %}
+  {%- set value = var('tenants', none) -%}
+  {%- set entries = [] -%}
+  {%- if value is string -%}
+    {%- for item in value.split(',') if item.strip() -%}
+      {%- set parts = item.strip().split(':', 1) -%}
+      {%- do entries.append({'name': parts[0].strip(), 'schema': parts[1].strip()} if parts | length == 2 else {'schema': parts[0]}) -%}
+    {%- endfor -%}
+  {%- elif value -%}
+    {%- for item in value -%}
+      {%- do entries.append(item if item is mapping else {'schema': item}) -%}
+    {%- endfor -%}
+  {%- endif -%}
+  {%- if not entries -%}
+    {%- do entries.append({'schema': source('auth0', name).schema}) -%}
+  {%- endif -%}
+  {%- set out = [] -%}
+  {%- for e in entries -%}
+    {%- do out.append({'name': e.get('name') or auth0_schema_tenant(e['schema']), 'schema': e['schema']}) -%}
+  {%- endfor -%}
+  {{ return(out) }}
+{% endmacro %}
+
+{#- The tenant name of a schema not named in the var: the tap's `tenant` column (any row of
+    `users`), else the schema's name without a leading `auth0_`. -#}
+{% macro auth0_schema_tenant(schema) %}
+  {%- set derived = schema[6:] if schema.lower().startswith('auth0_') and schema | length > 6 else schema -%}
+  {%- set users = auth0_relation('users', schema) -%}
+  {%- if users is not none and auth0_has_column(users, 'tenant') -%}
+    {%- set found = run_query('select "tenant" from ' ~ users ~ ' where "tenant" is not null limit 1') -%}
+    {%- if found.rows | length > 0 and found.rows[0][0] -%}
+      {{ return(found.rows[0][0]) }}
+    {%- endif -%}
+  {%- endif -%}
+  {{ return(derived) }}
+{% endmacro %}
+
+{#- The landed table `name` in `schema` (default: the source's), or none when that stream
+    was never extracted there (e.g. opt-in streams). -#}
+{% macro auth0_relation(name, schema=none) %}
   {%- set src = source('auth0', name) -%}
   {%- if not execute -%}
     {{ return(none) }}
   {%- endif -%}
-  {{ return(adapter.get_relation(database=src.database, schema=src.schema, identifier=src.identifier)) }}
+  {{ return(adapter.get_relation(database=src.database, schema=schema or src.schema, identifier=src.identifier)) }}
 {% endmacro %}
 
+{#- [[tenant, relation], ...]: the tenants whose schema holds the landed table `name`. -#}
+{% macro auth0_tenant_relations(name) %}
+  {%- set out = [] -%}
+  {%- do source('auth0', name) -%}  {#- the model's lineage: parsing records the source -#}
+  {%- if execute -%}
+    {%- for t in auth0_tenants(name) -%}
+      {%- set rel = auth0_relation(name, t['schema']) -%}
+      {%- if rel is not none -%}{%- do out.append([t['name'], rel]) -%}{%- endif -%}
+    {%- endfor -%}
+  {%- endif -%}
+  {{ return(out) }}
+{% endmacro %}
+
+{#- `'<tenant>'` as a typed SQL literal. -#}
+{% macro auth0_tenant_literal(tenant) -%}
+  cast('{{ tenant | replace("'", "''") }}' as {{ dbt.type_string() }})
+{%- endmacro %}
+
 {#-
-  select <expr> as <name>, ... from the landed table's live rows (auth0_live); when the
-  stream was not extracted, the same columns, all null, and no rows.
+  select tenant, <expr> as <name>, ... from the landed table's live rows (auth0_live), one
+  select per tenant schema, `union all`; when no tenant's schema has the table (a stream not
+  extracted), the same columns, all null, and no rows.
   columns: [[name, type, expression], ...]; parents, users: see auth0_live.
 -#}
 {% macro auth0_staging(name, columns, parents=[], users=none) %}
-  {%- set rel = auth0_relation(name) -%}
+  {%- set parts = auth0_tenant_relations(name) -%}
+  {%- if parts -%}
+    {%- for tenant, rel in parts %}
 select
+    {{ auth0_tenant_literal(tenant) }} as tenant,
   {%- for c in columns %}
-    cast({{ c[2] if rel is not none else 'null' }} as {{ c[1] }}) as {{ c[0] }}{{ "," if not loop.last }}
+    cast({{ c[2] }} as {{ c[1] }}) as {{ c[0] }}{{ "," if not loop.last }}
   {%- endfor %}
-  {%- if rel is not none %}
 from {{ rel }} as src
 where {{ auth0_live(rel, parents, users) }}
+      {{- "\nunion all" if not loop.last }}
+    {%- endfor %}
   {%- else %}
+select
+    cast(null as {{ dbt.type_string() }}) as tenant,
+  {%- for c in columns %}
+    cast(null as {{ c[1] }}) as {{ c[0] }}{{ "," if not loop.last }}
+  {%- endfor %}
 where 1 = 0  {#- stream `{{ name }}` not extracted -#}
   {%- endif %}
 {% endmacro %}
@@ -49,7 +125,9 @@ where 1 = 0  {#- stream `{{ name }}` not extracted -#}
 {#-
   The condition for `src`'s live rows: not deleted (a tombstone or a version ACTIVATE_VERSION
   retired: `_sdc_deleted_at`), under a live parent (a deleted role's or organization's
-  children may stay in the raw tables until the next full pass), and of a live user.
+  children may stay in the raw tables until the next full pass), and of a live user. Parents
+  and users are looked up in `rel`'s own schema: a tenant's deletions never hide another
+  tenant's rows.
   parents: [[stream, [[child column, parent column], ...]], ...]; a parent not extracted
   does not filter. users: the column holding a user_id; its user must be live in `users`
   (or, with the var `auth0_users_filtered` when the tap's `connection`/`search_query` narrow
@@ -58,14 +136,14 @@ where 1 = 0  {#- stream `{{ name }}` not extracted -#}
 {% macro auth0_live(rel, parents=[], users=none) %}
   {%- set conds = [auth0_not_deleted(rel, 'src')] -%}
   {%- for p in parents -%}
-    {%- set prel = auth0_relation(p[0]) -%}
+    {%- set prel = auth0_relation(p[0], rel.schema) -%}
     {%- if prel is not none -%}
       {%- set keys = [] -%}
       {%- for k in p[1] -%}{%- do keys.append('p."' ~ k[1] ~ '" = src."' ~ k[0] ~ '"') -%}{%- endfor -%}
       {%- do conds.append('exists (select 1 from ' ~ prel ~ ' as p where ' ~ keys | join(' and ') ~ ' and ' ~ auth0_not_deleted(prel, 'p') ~ ')') -%}
     {%- endif -%}
   {%- endfor -%}
-  {%- set urel = auth0_relation('users') if users else none -%}
+  {%- set urel = auth0_relation('users', rel.schema) if users else none -%}
   {%- if urel is not none and not var('auth0_users_filtered', false) -%}
     {#- Every user is extracted: a row's user must be a live one (a deleted user's row is
         gone with hard_delete, marked without). -#}
@@ -77,9 +155,9 @@ where 1 = 0  {#- stream `{{ name }}` not extracted -#}
   {{- return(conds | join('\n  and ')) -}}
 {% endmacro %}
 
-{#- Whether a stream was extracted (its table exists). -#}
+{#- Whether a stream was extracted (its table exists in some tenant's schema). -#}
 {% macro auth0_extracted(name) %}
-  {{ return(auth0_relation(name) is not none) }}
+  {{ return(auth0_tenant_relations(name) | length > 0) }}
 {% endmacro %}
 
 {#- Text of key `key` of a JSON object column. -#}

@@ -1,4 +1,4 @@
--- The current access per user, for an access review: one row per user, role and source
+-- The current access per user, for an access review: one row per tenant, user, role and source
 -- (`direct`, from role_members, or `organization:<id>`, from organization_member_roles: the
 -- grant a reviewer keeps or revokes), with what the role gives and when and by whom it was
 -- granted where the log knows it.
@@ -23,6 +23,7 @@ with assignments as (
 
 permissions as (
     select
+        tenant,
         role_id,
         count(*) as permission_count,
         {{ dbt.listagg(
@@ -31,7 +32,7 @@ permissions as (
             "order by permission_name || ' (' || resource_server_identifier || ')'"
         ) }} as permissions
     from {{ ref('stg_auth0__role_permissions') }}
-    group by role_id
+    group by tenant, role_id
 ),
 
 changes as (
@@ -42,7 +43,7 @@ grants as (
     select
         changes.*,
         row_number() over (
-            partition by access_kind, user_id, role_id, organization_id
+            partition by tenant, access_kind, user_id, role_id, organization_id
             order by event_at desc, log_id desc
         ) as recency
     from changes
@@ -58,6 +59,7 @@ standing_grants as (
           select 1
           from changes as revokes
           where revokes.change_type = 'revoke'
+            and revokes.tenant = grants.tenant
             and revokes.user_id = grants.user_id
             and (
                 (grants.access_kind = 'role' and revokes.access_kind = 'role'
@@ -74,14 +76,15 @@ standing_grants as (
 ),
 
 users as (
-    select user_id, email from {{ ref('stg_auth0__users') }}
+    select tenant, user_id, email from {{ ref('stg_auth0__users') }}
 ),
 
 organizations as (
-    select organization_id, organization_name from {{ ref('stg_auth0__organizations') }}
+    select tenant, organization_id, organization_name from {{ ref('stg_auth0__organizations') }}
 )
 
 select
+    assignments.tenant,
     assignments.user_id,
     users.email,
     assignments.role_id,
@@ -105,11 +108,16 @@ select
     standing_grants.actor_user_name as granted_by_user_name,
     standing_grants.log_id as granted_log_id
 from assignments
-left join users on users.user_id = assignments.user_id
-left join organizations on organizations.organization_id = assignments.organization_id
-left join permissions on permissions.role_id = assignments.role_id
+left join users
+    on users.tenant = assignments.tenant and users.user_id = assignments.user_id
+left join organizations
+    on organizations.tenant = assignments.tenant
+    and organizations.organization_id = assignments.organization_id
+left join permissions
+    on permissions.tenant = assignments.tenant and permissions.role_id = assignments.role_id
 left join standing_grants
-    on standing_grants.user_id = assignments.user_id
+    on standing_grants.tenant = assignments.tenant
+    and standing_grants.user_id = assignments.user_id
     and standing_grants.role_id = assignments.role_id
     and (
         (assignments.source_type = 'direct' and standing_grants.access_kind = 'role')

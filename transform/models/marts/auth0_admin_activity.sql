@@ -1,4 +1,4 @@
--- One row per Management API write in the log: when, who (the API client, and the dashboard
+-- One row per Management API write in a tenant's log: when, who (the API client, and the dashboard
 -- user where the event names one), what (Auth0's description, the method, the resource kind
 -- and id from the path), on which user, and whether it succeeded. No request bodies: only
 -- the user and role ids of membership and role changes (stg_auth0__management_action_ids).
@@ -8,20 +8,22 @@ with actions as (
 
 named as (
     select
+        tenant,
         log_id,
         named_kind,
         count(*) as n,
         min(named_id) as first_id,
         {{ dbt.listagg('named_id', "','", 'order by position') }} as ids
     from {{ ref('stg_auth0__management_action_ids') }}
-    group by log_id, named_kind
+    group by tenant, log_id, named_kind
 ),
 
 clients as (
-    select client_id, app_name from {{ ref('stg_auth0__clients') }}
+    select tenant, client_id, app_name from {{ ref('stg_auth0__clients') }}
 )
 
 select
+    actions.tenant,
     actions.log_id,
     actions.event_at,
     {{ auth0_day('actions.event_at') }} as event_date,
@@ -49,8 +51,13 @@ select
     actions.status_code,
     actions.is_succeeded
 from actions
-left join clients on clients.client_id = actions.actor_client_id
+left join clients
+    on clients.tenant = actions.tenant and clients.client_id = actions.actor_client_id
 left join named as named_users
-    on named_users.log_id = actions.log_id and named_users.named_kind = 'user'
+    on named_users.tenant = actions.tenant
+    and named_users.log_id = actions.log_id
+    and named_users.named_kind = 'user'
 left join named as named_roles
-    on named_roles.log_id = actions.log_id and named_roles.named_kind = 'role'
+    on named_roles.tenant = actions.tenant
+    and named_roles.log_id = actions.log_id
+    and named_roles.named_kind = 'role'

@@ -1,11 +1,12 @@
--- One row per user, role and source: `direct` (role_members, read per role) or
+-- One row per tenant, user, role and source: `direct` (role_members, read per role) or
 -- `organization:<organization id>` (organization_member_roles).
 with roles as (
-    select role_id, role_name from {{ ref('stg_auth0__roles') }}
+    select tenant, role_id, role_name from {{ ref('stg_auth0__roles') }}
 ),
 
 direct as (
     select
+        members.tenant,
         members.user_id,
         members.role_id,
         'direct' as source,
@@ -16,6 +17,7 @@ direct as (
 
 via_organization as (
     select
+        member_roles.tenant,
         member_roles.user_id,
         member_roles.role_id,
         'organization:' || member_roles.organization_id as source,
@@ -25,9 +27,9 @@ via_organization as (
 ),
 
 org_role_names as (
-    select role_id, max(role_name) as role_name
+    select tenant, role_id, max(role_name) as role_name
     from {{ ref('stg_auth0__organization_member_roles') }}
-    group by role_id
+    group by tenant, role_id
 ),
 
 assignments as (
@@ -37,6 +39,7 @@ assignments as (
 )
 
 select
+    assignments.tenant,
     assignments.user_id,
     assignments.role_id,
     coalesce(roles.role_name, org_role_names.role_name) as role_name,
@@ -44,5 +47,8 @@ select
     assignments.source_type,
     assignments.organization_id
 from assignments
-left join roles on roles.role_id = assignments.role_id
-left join org_role_names on org_role_names.role_id = assignments.role_id
+left join roles
+    on roles.tenant = assignments.tenant and roles.role_id = assignments.role_id
+left join org_role_names
+    on org_role_names.tenant = assignments.tenant
+    and org_role_names.role_id = assignments.role_id

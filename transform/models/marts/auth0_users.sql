@@ -1,4 +1,4 @@
--- One row per user: identity, activity, roles (direct and via organizations), organizations
+-- One row per tenant and user: identity, activity, roles (direct and via organizations), organizations
 -- and MFA. `mfa_*` columns are null unless `user_authentication_methods` (opt-in) was
 -- extracted.
 {%- set mfa_extracted = auth0_extracted('user_authentication_methods') %}
@@ -13,41 +13,49 @@ user_roles as (
 
 role_counts as (
     select
+        tenant,
         user_id,
         count(distinct role_id) as roles_count,
         count(distinct case when source_type = 'direct' then role_id end) as direct_roles_count,
         count(distinct case when source_type = 'organization' then role_id end)
             as organization_roles_count
     from user_roles
-    group by user_id
+    group by tenant, user_id
 ),
 
 role_names as (
-    select user_id, {{ dbt.listagg('role_name', "', '", 'order by role_name') }} as role_names
-    from (select distinct user_id, role_name from user_roles where role_name is not null) as named
-    group by user_id
+    select
+        tenant,
+        user_id,
+        {{ dbt.listagg('role_name', "', '", 'order by role_name') }} as role_names
+    from (
+        select distinct tenant, user_id, role_name from user_roles where role_name is not null
+    ) as named
+    group by tenant, user_id
 ),
 
 organizations as (
-    select user_id, count(distinct organization_id) as organizations_count
+    select tenant, user_id, count(distinct organization_id) as organizations_count
     from {{ ref('stg_auth0__organization_members') }}
-    group by user_id
+    group by tenant, user_id
 ),
 
 mfa as (
     select
+        tenant,
         user_id,
         count(*) as mfa_methods_count,
         {{ dbt.listagg('method_type', "', '", 'order by method_type') }} as mfa_method_types
     from (
-        select distinct user_id, method_type
+        select distinct tenant, user_id, method_type
         from {{ ref('stg_auth0__user_authentication_methods') }}
         where method_type <> 'password' and coalesce(is_confirmed, true)
     ) as methods
-    group by user_id
+    group by tenant, user_id
 )
 
 select
+    users.tenant,
     users.user_id,
     users.email,
     users.email_domain,
@@ -75,7 +83,10 @@ select
     cast(null as {{ dbt.type_string() }}) as mfa_method_types
 {%- endif %}
 from users
-left join role_counts on role_counts.user_id = users.user_id
-left join role_names on role_names.user_id = users.user_id
-left join organizations on organizations.user_id = users.user_id
-left join mfa on mfa.user_id = users.user_id
+left join role_counts
+    on role_counts.tenant = users.tenant and role_counts.user_id = users.user_id
+left join role_names
+    on role_names.tenant = users.tenant and role_names.user_id = users.user_id
+left join organizations
+    on organizations.tenant = users.tenant and organizations.user_id = users.user_id
+left join mfa on mfa.tenant = users.tenant and mfa.user_id = users.user_id

@@ -24,10 +24,11 @@ ids as (
 ),
 
 clients as (
-    select client_id, app_name from {{ ref('stg_auth0__clients') }}
+    select tenant, client_id, app_name from {{ ref('stg_auth0__clients') }}
 )
 
 select
+    actions.tenant,
     actions.log_id,
     ids.position,
     actions.event_at,
@@ -54,10 +55,12 @@ select
     actions.action
 from actions
 inner join ids
-    on ids.log_id = actions.log_id
+    on ids.tenant = actions.tenant
+    and ids.log_id = actions.log_id
     -- The list the path calls for: role ids for a user's (or member's) roles, else users.
     and ids.named_kind = case
         when actions.resource_kind = 'user' or actions.sub_resource = 'members/roles' then 'role'
         else 'user'
     end
-left join clients on clients.client_id = actions.actor_client_id
+left join clients
+    on clients.tenant = actions.tenant and clients.client_id = actions.actor_client_id

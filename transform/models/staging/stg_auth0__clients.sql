@@ -1,4 +1,4 @@
--- `clients`: typed and renamed.
+-- `clients`: typed and renamed (the object's own `tenant` is the macro's `tenant`).
 {{ auth0_staging('clients', [
     ['app_type', dbt.type_string(), '"app_type"'],
     ['client_id', dbt.type_string(), '"client_id"'],
@@ -16,6 +16,5 @@
     ['organization_usage', dbt.type_string(), '"organization_usage"'],
     ['is_sso_enabled', dbt.type_boolean(), '"sso"'],
     ['is_sso_disabled', dbt.type_boolean(), '"sso_disabled"'],
-    ['tenant', dbt.type_string(), '"tenant"'],
     ['token_endpoint_auth_method', dbt.type_string(), '"token_endpoint_auth_method"']
 ]) }}

@@ -28,6 +28,7 @@ with events as (
 )
 
 select
+    events.tenant,
     events.log_id,
     events.event_at,
     {{ auth0_day('events.event_at') }} as event_date,

@@ -103,6 +103,7 @@ parsed as (
 )
 
 select
+    tenant,
     log_id,
     event_at,
     type_code as event_type,

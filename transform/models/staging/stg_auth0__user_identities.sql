@@ -1,18 +1,23 @@
--- `users.identities` flattened: one row per user and linked identity (index 0 is the
+-- `users.identities` flattened: one row per tenant, user and linked identity (index 0 is the
 -- primary identity).
-{%- set rel = auth0_relation('users') %}
-{%- if rel is not none %}
+{%- set parts = auth0_tenant_relations('users') %}
+{%- if parts %}
 with indexed as (
+{%- for tenant, rel in parts %}
     select
+        {{ auth0_tenant_literal(tenant) }} as tenant,
         "user_id" as user_id,
         "identities" as identities,
         {{ auth0_index_series(auth0_array_length('"identities"')) }} as identity_index
     from {{ rel }} as src
     where {{ auth0_array_length('"identities"') }} > 0
       and {{ auth0_not_deleted(rel, 'src') }}
+    {{- "\n    union all" if not loop.last }}
+{%- endfor %}
 )
 
 select
+    tenant,
     cast(user_id as {{ dbt.type_string() }}) as user_id,
     cast(identity_index as {{ dbt.type_bigint() }}) as identity_index,
     cast({{ auth0_array_item_text('identities', 'identity_index', 'connection') }} as {{ dbt.type_string() }}) as connection,
@@ -23,6 +28,7 @@ select
 from indexed
 {%- else %}
 select
+    cast(null as {{ dbt.type_string() }}) as tenant,
     cast(null as {{ dbt.type_string() }}) as user_id,
     cast(null as {{ dbt.type_bigint() }}) as identity_index,
     cast(null as {{ dbt.type_string() }}) as connection,
