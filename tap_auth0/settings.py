@@ -9,7 +9,6 @@ several settings together are written out by hand (`_cross_field_rules`).
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import typing as t
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -521,6 +520,8 @@ def _closest(name: str, candidates: t.Iterable[str], cutoff: float) -> str | Non
 
     def key(text: str) -> str:
         return text.lower().replace("-", "_")
+
+    import difflib  # only for a key the tap does not know: not on every run's start-up
 
     by_key = {key(c): c for c in candidates}
     found = difflib.get_close_matches(key(name), list(by_key), n=1, cutoff=cutoff)

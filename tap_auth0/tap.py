@@ -27,8 +27,6 @@ from tap_auth0.errors import (
 )
 from tap_auth0.http_client import connect, redact_secrets
 from tap_auth0.output import BufferedMsgSpecWriter
-from tap_auth0.plan import Plan
-from tap_auth0.plan import build as build_plan
 from tap_auth0.report import build_report
 from tap_auth0.sdk_hooks import TapHooks
 from tap_auth0.settings import CONFIG_SCHEMA, Settings, parse_settings, unknown_settings
@@ -39,6 +37,7 @@ from tap_auth0.totals import count
 
 if t.TYPE_CHECKING:
     from tap_auth0.http_client import Auth0HTTP
+    from tap_auth0.plan import Plan
 
 
 class Terminated(SystemExit):
@@ -243,6 +242,8 @@ class TapAuth0(TapHooks):
     # -- connection test ------------------------------------------------------------------
     def plan(self) -> Plan:
         """What a full run of the selected streams will cost (plan.py)."""
+        from tap_auth0.plan import build as build_plan  # `--test` only: not on a run's start-up
+
         scopes = self.http.tokens.scopes() if self.http.tokens else None
         return build_plan(
             self.streams_to_read(), self.http, self.settings, scopes=scopes, users=self._users_total

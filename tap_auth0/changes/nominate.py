@@ -11,6 +11,7 @@ the log's word alone).
 
 from __future__ import annotations
 
+import functools
 import re
 import typing as t
 from dataclasses import dataclass, field
@@ -343,7 +344,13 @@ RULES: tuple[Rule, ...] = (
     Rule("log stream", _W, rf"/log-streams(/{_I})?", _tables("log_streams")),
     Rule("user consent (grant) revoked", "DELETE", rf"/grants(/{_I})?", _tables("grants")),
 )
-_COMPILED = tuple((r, re.compile(rf"(?:/api/v2)?{r.pattern}/?")) for r in RULES)
+
+
+@functools.cache
+def _compiled() -> tuple[tuple[Rule, re.Pattern[str]], ...]:
+    """The rules' path regexes, compiled on the first event parsed: a run that reads no log
+    (a full pass, change capture off, `--about`) does not pay for compiling the table."""
+    return tuple((r, re.compile(rf"(?:/api/v2)?{r.pattern}/?")) for r in RULES)
 
 
 def parse(event: t.Mapping[str, t.Any]) -> tuple[Change, Rule] | None:
@@ -360,7 +367,7 @@ def parse(event: t.Mapping[str, t.Any]) -> tuple[Change, Rule] | None:
         return None
     method = str(request.get("method") or "").upper()
     path = str(request.get("path") or "").split("?", 1)[0]
-    for rule, regex in _COMPILED:
+    for rule, regex in _compiled():
         if method not in rule.methods.split("|"):
             continue
         m = regex.fullmatch(path)
