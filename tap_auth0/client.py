@@ -214,6 +214,8 @@ class Auth0Stream(StreamHooks):
         """Every record passes here (subclasses end with this one): the tenant's name is
         added, and dropped, secret and renamed fields handled."""
         row[TENANT] = self.tenant
+        if not (self.drop_fields or self.secret_fields or self.renamed_fields):
+            return row  # most streams, users and logs among them: once per record
         for key in self.drop_fields:
             row.pop(key, None)
         for key in self.secret_fields:

@@ -38,11 +38,12 @@ class LogsStream(Auth0Stream):
         self._not_before: datetime | None = None
         self.reader = LogReader(self.http, self.logger)
         self.gap_found = False  # this run found a retention gap (change capture falls back)
+        self._bookmark_state: dict[str, t.Any] | None = None
 
     # -- records ----------------------------------------------------------------------------
     def records(self, context: t.Mapping[str, t.Any] | None) -> t.Iterable[Record]:
         self.reader.requests = 0
-        state = self.get_context_state(context)
+        state = self._bookmark_state = self.get_context_state(context)
         # From the state only: the SDK's starting value falls back to `start_date`.
         start_date = None if state.get("replication_key_value") else self.settings.start_date
         self._not_before = start_date
@@ -56,10 +57,12 @@ class LogsStream(Auth0Stream):
         if start.first is not None:
             events = (start.first, *events)
         capture = self.capture if self.capture and self.capture.watching_logs else None
-        for event in events:
-            if capture is not None:
+        if capture is None:
+            yield from events
+        else:
+            for event in events:
                 capture.observe(event)
-            yield event
+                yield event
         self.logger.info("logs: %d API requests", self.reader.requests)
 
     def get_records(self, context: t.Mapping[str, t.Any] | None) -> t.Iterable[Record]:
@@ -81,8 +84,12 @@ class LogsStream(Auth0Stream):
             # One column type for warehouses: Auth0 sends a string or an array.
             row["scope"] = scope.split()
         row["type_name"] = type_name(row.get("type"))
-        # The bookmark's date, to tell a retention gap on the next run.
-        self.get_context_state(context)["bookmark_date"] = row.get("date")
+        # The bookmark's date, to tell a retention gap on the next run (the state dict is
+        # looked up once per read, not once per event).
+        state = self._bookmark_state
+        if state is None:
+            state = self._bookmark_state = self.get_context_state(context)
+        state["bookmark_date"] = row.get("date")
         return super().post_process(row, context)
 
 
