@@ -52,13 +52,14 @@ def queries(schema: str, now: datetime) -> dict[str, str]:
     """The report's figures, one SQL statement each (``now``: the end of the recent window)."""
     s = schema
     return {
-        "daily": f"""SELECT CAST(activity_date AS VARCHAR(10)) AS label, logins, signups,
-                         failed_logins, users_logging_in
-                  FROM {s}.auth0_daily_activity ORDER BY activity_date""",
+        "daily": f"""SELECT CAST(activity_date AS VARCHAR(10)) AS label, sum(logins) AS logins,
+                         sum(signups) AS signups, sum(failed_logins) AS failed_logins,
+                         sum(users_logging_in) AS users_logging_in
+                  FROM {s}.auth0_daily_activity GROUP BY activity_date ORDER BY activity_date""",
         "connections": f"""SELECT coalesce(primary_connection, '(none)') AS label,
                                count(*) AS users
                         FROM {s}.auth0_users GROUP BY 1 ORDER BY 2 DESC, 1""",
-        "roles": f"""SELECT role_name AS label, count(DISTINCT user_id) AS users
+        "roles": f"""SELECT role_name AS label, count(DISTINCT tenant || '|' || user_id) AS users
                   FROM {s}.auth0_user_roles GROUP BY 1 ORDER BY 2 DESC, 1""",
         "mfa": f"""SELECT is_mfa_enrolled AS enrolled, count(*) AS users
                 FROM {s}.auth0_users GROUP BY 1 ORDER BY 1""",
@@ -66,8 +67,27 @@ def queries(schema: str, now: datetime) -> dict[str, str]:
                           count(CASE WHEN is_blocked THEN 1 END) AS blocked,
                           count(CASE WHEN last_login_at IS NOT NULL THEN 1 END) AS logged_in
                    FROM {s}.auth0_users""",
-        "monthly": f"""SELECT CAST(month_start AS VARCHAR(10)) AS label, monthly_active_users
-                    FROM {s}.auth0_monthly_active_users ORDER BY month_start""",
+        "monthly": f"""SELECT CAST(month_start AS VARCHAR(10)) AS label,
+                           sum(monthly_active_users) AS monthly_active_users
+                    FROM {s}.auth0_monthly_active_users
+                    GROUP BY month_start ORDER BY month_start""",
+        # Per tenant (a section of its own when the marts hold several).
+        "tenants": f"""SELECT u.tenant, u.users, u.blocked, u.logged_in,
+                           coalesce(d.logins, 0) AS logins, coalesce(m.mau, 0) AS mau
+                    FROM (SELECT tenant, count(*) AS users,
+                                 count(CASE WHEN is_blocked THEN 1 END) AS blocked,
+                                 count(CASE WHEN last_login_at IS NOT NULL THEN 1 END)
+                                     AS logged_in
+                          FROM {s}.auth0_users GROUP BY tenant) AS u
+                    LEFT JOIN (SELECT tenant, sum(logins) AS logins
+                               FROM {s}.auth0_daily_activity GROUP BY tenant) AS d
+                        ON d.tenant = u.tenant
+                    LEFT JOIN (SELECT tenant, monthly_active_users AS mau
+                               FROM {s}.auth0_monthly_active_users
+                               WHERE month_start = (SELECT max(month_start)
+                                                    FROM {s}.auth0_monthly_active_users)) AS m
+                        ON m.tenant = u.tenant
+                    ORDER BY u.tenant""",
         "apps": f"""SELECT app_name AS label, sum(logins) AS logins
                  FROM {s}.auth0_app_daily_logins GROUP BY 1 ORDER BY 2 DESC, 1""",
         "admin": f"""SELECT CAST(event_date AS VARCHAR(10)) AS day, actor_client_id,
@@ -76,17 +96,20 @@ def queries(schema: str, now: datetime) -> dict[str, str]:
                          count(CASE WHEN NOT is_succeeded THEN 1 END) AS failed
                   FROM {s}.auth0_admin_activity
                   GROUP BY 1, 2, 3 ORDER BY 1 DESC, 6 DESC, 2, 3""",
-        "access": f"""SELECT c.log_id, c.position, CAST(c.event_at AS VARCHAR(30)) AS event_at,
+        "access": f"""SELECT c.tenant, c.log_id, c.position,
+                          CAST(c.event_at AS VARCHAR(30)) AS event_at,
                           CAST(CAST(c.event_at AS DATE) AS VARCHAR(10)) AS day,
                           c.change_type, c.access_kind, c.user_id, u.email, c.role_id,
                           r.role_name, c.organization_id, o.organization_name,
                           c.actor_client_id, c.actor_client_name, c.actor_user_id,
                           c.actor_user_name
                    FROM {s}.stg_auth0__access_changes AS c
-                   LEFT JOIN {s}.stg_auth0__users AS u ON u.user_id = c.user_id
-                   LEFT JOIN {s}.stg_auth0__roles AS r ON r.role_id = c.role_id
+                   LEFT JOIN {s}.stg_auth0__users AS u
+                       ON u.tenant = c.tenant AND u.user_id = c.user_id
+                   LEFT JOIN {s}.stg_auth0__roles AS r
+                       ON r.tenant = c.tenant AND r.role_id = c.role_id
                    LEFT JOIN {s}.stg_auth0__organizations AS o
-                       ON o.organization_id = c.organization_id
+                       ON o.tenant = c.tenant AND o.organization_id = c.organization_id
                    WHERE c.event_at >= CAST('{since(now)}' AS TIMESTAMP)
                    ORDER BY c.event_at DESC, c.log_id DESC, c.position""",
     }
@@ -139,6 +162,9 @@ def figures(
         "totals": {k: int(v) for k, v in results["totals"][0].items()},
         "monthly": [(r["label"], int(r["monthly_active_users"])) for r in results["monthly"]],
         "apps": [(r["label"], int(r["logins"])) for r in results["apps"]],
+        "tenants": [
+            {k: v if k == "tenant" else int(v) for k, v in r.items()} for r in results["tenants"]
+        ],
     }
 
 
@@ -259,6 +285,27 @@ def admin_table(rows: list[dict[str, Any]]) -> str:
     )
 
 
+TENANT_COLUMNS = {
+    "users": "users",
+    "blocked": "blocked",
+    "logged_in": "ever logged in",
+    "logins": "logins",
+    "mau": "monthly active (latest month)",
+}
+
+
+def tenants_table(rows: list[dict[str, Any]]) -> str:
+    """The marts' tenants side by side (the charts add them up)."""
+    head = "".join(f"<th>{escape(label)}</th>" for label in TENANT_COLUMNS.values())
+    body = "".join(
+        f"<tr><td>{escape(str(r['tenant']))}</td>"
+        + "".join(_cell("tenants", str(r["tenant"]), c, r[c]) for c in TENANT_COLUMNS)
+        + "</tr>"
+        for r in rows
+    )
+    return f"<table><tr><th>tenant</th>{head}</tr>{body}</table>"
+
+
 def _named(name: Any, ident: Any) -> str:
     return f"{name} ({ident})" if name else str(ident or "")
 
@@ -272,6 +319,7 @@ def _changed_by(r: dict[str, Any]) -> str:
 def access_table(rows: list[dict[str, Any]], now: datetime) -> str:
     """Grants and revokes counted per day and kind, then listed (newest first)."""
     window = f"{since(now)} to {now:%Y-%m-%d %H:%M:%S} UTC"
+    several = len({r.get("tenant") for r in rows}) > 1  # then each change names its tenant
     if not rows:
         return f"<p>No access granted or revoked from {window}.</p>"
     counts: dict[tuple[str, str], dict[str, int]] = {}
@@ -291,7 +339,8 @@ def access_table(rows: list[dict[str, Any]], now: datetime) -> str:
         f'<tr data-chart="access_change" data-label="{escape(r["log_id"])}#{r["position"]}" '
         f'data-series="{CHANGE_LABELS[r["change_type"]]}" data-value="1">'
         f"<td>{escape(str(r['event_at'])[:19])}</td>"
-        f"<td>{CHANGE_LABELS[r['change_type']]}</td>"
+        + (f"<td>{escape(str(r.get('tenant')))}</td>" if several else "")
+        + f"<td>{CHANGE_LABELS[r['change_type']]}</td>"
         f"<td>{escape(r['access_kind'].replace('_', ' '))}</td>"
         f"<td>{escape(_named(r['email'], r['user_id']))}</td>"
         f"<td>{escape(_named(r['role_name'], r['role_id']))}</td>"
@@ -309,7 +358,9 @@ def access_table(rows: list[dict[str, Any]], now: datetime) -> str:
         f"<p class=note>From {window}.</p>"
         "<table><tr><th>day (UTC)</th><th>kind</th><th>granted</th><th>revoked</th></tr>"
         f"{summary}</table>"
-        "<table><tr><th>time (UTC)</th><th>change</th><th>kind</th><th>user</th><th>role</th>"
+        "<table><tr><th>time (UTC)</th>"
+        + ("<th>tenant</th>" if several else "")
+        + "<th>change</th><th>kind</th><th>user</th><th>role</th>"
         f"<th>organization</th><th>by</th></tr>{listed}</table>{more}"
     )
 
@@ -353,6 +404,12 @@ def render(fig: dict[str, Any], source: str) -> str:
          "auth0_admin_activity: Management API writes (sapi, and fapi counted as failed) per"
          " UTC day, API client and dashboard user."),
     ]  # fmt: skip
+    if len(fig["tenants"]) > 1:
+        sections.insert(0, (
+            f"{len(fig['tenants'])} tenants", tenants_table(fig["tenants"]),
+            "Every figure above and chart below adds up all the tenants; this table has each"
+            " one's (auth0_users, auth0_daily_activity, auth0_monthly_active_users per tenant).",
+        ))  # fmt: skip
     body = "".join(
         f"<section><h2>{escape(title)}</h2>{svg}<p class=note>{escape(note)}</p></section>"
         for title, svg, note in sections

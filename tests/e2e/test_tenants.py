@@ -11,6 +11,11 @@ After each round, on both warehouses:
   its `tenant`), and every mart the figures and rows scripts/marts_truth.py derives from each
   tenant's truth; the monthly all-tenants total is the sum of the tenants';
 - no two rows of any model share a key with `tenant` (and without it the shared ids do);
+- auth0_access_history's open intervals of each tenant are exactly that tenant's grants in
+  force (the shared user's grants, and the shared role's members, are open in both tenants
+  until round 2 ends one tenant's);
+- the HTML report (scripts/report.py) has a row per tenant with its users, and its charts
+  add the tenants up (one bar per day, not one per tenant);
 - each tenant's deletions leave the other's rows alone: after round 2 the shared role is in
   B only, and the shared user in A only.
 """
@@ -28,7 +33,7 @@ import pytest
 import yaml
 from auth0_sandbox import Sandbox, SandboxConfig
 
-from tests.e2e.test_dbt_models import dbt_paths, marts_truth, need_dbt
+from tests.e2e.test_dbt_models import dbt_paths, marts_truth, need_dbt, report_py
 from tests.support.changes import TOKEN, Api, q
 from tests.support.figures import report
 from tests.support.meltano import (
@@ -104,6 +109,13 @@ MART_KEYS = {
     "auth0_monthly_active_users": ("month_start",),
     "auth0_admin_activity": ("log_id",),
     "auth0_access_review": ("user_id", "role_id", "source"),
+    "auth0_access_history": (
+        "user_id",
+        "access_kind",
+        "target_id",
+        "organization_id",
+        "valid_from",
+    ),
 }
 DATES = {"stats_date", "activity_date", "month_start"}
 PG_SCHEMAS = tuple(f"auth0_{t}" for t in TENANTS)
@@ -240,6 +252,40 @@ def staging_truth(sb: Sandbox) -> dict[str, set[tuple[str | None, ...]]]:
     return {model: {stringify(k) for k in keys[stream]} for model, (stream, _) in STAGING.items()}
 
 
+def grants_in_force(tt: dict[str, Any]) -> set[tuple[str | None, ...]]:
+    """A tenant truth's grants as auth0_access_history keys them: (user, kind, target,
+    organization)."""
+    out: set[tuple[str | None, ...]] = {
+        (u["user_id"], "role", rid, None) for rid, us in tt["role_users"].items() for u in us
+    }
+    out |= {
+        (u["user_id"], "organization", oid, oid)
+        for oid, us in tt["organization_members"].items()
+        for u in us
+    }
+    out |= {
+        (uid, "organization_role", str(r["id"]), oid)
+        for oid, per_user in tt["organization_member_roles"].items()
+        for uid, rs in per_user.items()
+        for r in rs
+    }
+    return out
+
+
+def read_open_grants(wh: Warehouse) -> dict[str, set[tuple[str | None, ...]]]:
+    """Per tenant, auth0_access_history's open intervals."""
+    (rows,) = wh.sql(
+        "SELECT tenant, user_id, access_kind, target_id, organization_id"
+        f" FROM {wh.schema}.auth0_access_history WHERE valid_to IS NULL"
+    )
+    out: dict[str, set[tuple[str | None, ...]]] = {t: set() for t in TENANTS}
+    for r in rows:
+        key = (r["user_id"], r["access_kind"], r["target_id"], r["organization_id"])
+        assert key not in out[r["tenant"]], ("two open intervals", r)
+        out[r["tenant"]].add(key)
+    return out
+
+
 def read_staging(wh: Warehouse) -> dict[str, dict[str, set[tuple[str | None, ...]]]]:
     """Per staging model, per tenant, its keys (as text; dates as YYYY-MM-DD)."""
 
@@ -282,6 +328,7 @@ def check_round(wh: Warehouse, sandboxes: dict[str, Sandbox], rnd: int) -> dict[
     """Every staging model and mart equals the union of the tenants' truths, without key
     collisions; returns the rows per tenant (for the figures)."""
     got = read_staging(wh)
+    open_got = read_open_grants(wh)
     problems = []
     counts: dict[str, dict[str, int]] = {}
     for tenant, sb in sandboxes.items():
@@ -294,6 +341,13 @@ def check_round(wh: Warehouse, sandboxes: dict[str, Sandbox], rnd: int) -> dict[
                     f"{model} [{tenant}]: missing {sorted(want[model] - have, key=str)[:3]},"
                     f" extra {sorted(have - want[model], key=str)[:3]}"
                 )
+        open_want = grants_in_force(sb.tenant_truth())
+        if open_got[tenant] != open_want:
+            problems.append(
+                f"auth0_access_history open [{tenant}]:"
+                f" missing {sorted(open_want - open_got[tenant], key=str)[:3]},"
+                f" extra {sorted(open_got[tenant] - open_want, key=str)[:3]}"
+            )
         mart_want = marts_truth.expected(sb.truth(), sb.tenant_truth(), sb.logs_truth())
         q_ = marts_truth.sql(wh.schema, tenant)
         mart_got = marts_truth.landed(dict(zip(q_, wh.sql(*q_.values()), strict=True)))
@@ -327,16 +381,40 @@ def check_round(wh: Warehouse, sandboxes: dict[str, Sandbox], rnd: int) -> dict[
             + f" rows ({n} in all; {n - without} keys shared by both tenants)"
         )
     assert not problems, f"{wh.kind} round {rnd}: " + "; ".join(problems[:8])
+    check_report(wh, sandboxes, rnd)
     # Ids do collide without `tenant`, so the keys above prove something: the shared user
     # and role until round 2 deletes one of each twin (log stream ids are the same in every
     # sandbox, days in every tenant).
     shared = ["stg_auth0__log_streams", "auth0_daily_activity"]
     if rnd == 1:
         shared += ["stg_auth0__users", "stg_auth0__roles", "auth0_users", "auth0_user_roles"]
+    # Both tenants' open intervals of the shared role (round 1) or of the shared user's roles
+    # share their ids: only `tenant` tells them apart.
+    twins = open_got["a"] & open_got["b"]
+    if rnd == 1:
+        assert any(k[2] == SHARED_ROLE for k in twins), sorted(twins, key=str)[:3]
     for model in shared:
         n, with_tenant, without = clash[model]
         assert with_tenant == n and without < n, (model, clash[model])
     return counts
+
+
+def check_report(wh: Warehouse, sandboxes: dict[str, Sandbox], rnd: int) -> None:
+    """The report over both tenants: each tenant's users in its row, the daily chart one
+    bar per day and series, adding up the tenants' days."""
+    out = wh.dbt_target.parent / f"report-{rnd}.html"
+    fig = report_py.write_report(wh.kind, wh.target, out, wh.schema)
+    users = {t["tenant"]: t["users"] for t in fig["tenants"]}
+    assert users == {t: len(sb.truth()) for t, sb in sandboxes.items()}, users
+    page = out.read_text()
+    assert f"<h2>{len(TENANTS)} tenants</h2>" in page
+    (days,) = wh.sql(
+        "SELECT CAST(activity_date AS VARCHAR(10)) AS d, sum(logins) AS n"
+        f" FROM {wh.schema}.auth0_daily_activity GROUP BY 1"
+    )
+    assert {r["label"]: r["logins"] for r in fig["daily"]} == {
+        r["d"][:10]: int(r["n"]) for r in days
+    }
 
 
 def where_shared(wh: Warehouse) -> dict[str, set[str]]:

@@ -1,7 +1,8 @@
 """meltano.yml's layout for several tenants: the `auth0-tenants` job runs `tap-auth0--us` and
 `tap-auth0--eu` (inherited extractors, secrets in their own variables), each into its own
-schema (its `load_schema`) with its own state; a tenant run on the other's state stops in one
-line and writes nothing."""
+schema (its `load_schema`) with its own state, then one dbt build over both schemas
+(`dbt-postgres--tenants`: marts with each tenant's rows); a tenant run on the other's state
+stops in one line and writes nothing."""
 
 from __future__ import annotations
 
@@ -48,6 +49,16 @@ def test_the_tenants_job_loads_each_tenant_into_its_own_schema(
     meltano = MeltanoRunner(tmp_path, "https://unused.us.auth0.com")
     meltano.env["TAP_AUTH0_PG_URI"] = sqlalchemy_url(pg_uri)
     schemas = {suffix: f"{pg_schema}_{suffix}" for suffix in TENANTS}
+    marts = f"{pg_schema}_marts"
+    meltano.env.update(
+        {
+            # The dbt step's tenants: the scratch schemas instead of auth0_acme_<suffix>.
+            "DBT_POSTGRES__TENANTS_TENANTS": ",".join(schemas.values()),
+            "DBT_POSTGRES_SCHEMA": marts,
+            "DBT_POSTGRES_TARGET_PATH": str(tmp_path / "dbt-target"),
+            "DBT_POSTGRES_LOG_PATH": str(tmp_path / "dbt-logs"),
+        }
+    )
     for suffix, sb in boxes.items():
         prefix = f"TAP_AUTH0__{suffix.upper()}_"
         meltano.env.update(
@@ -69,6 +80,15 @@ def test_the_tenants_job_loads_each_tenant_into_its_own_schema(
             assert {u["tenant"] for u in users} == {TENANTS[suffix][0]}, suffix
             state = meltano.state_of(f"dev:tap-auth0--{suffix}-to-target-postgres")
             assert state["singer_state"]["tenant"] == TENANTS[suffix][0]
+        # The job's dbt build: one set of marts, each tenant's users under its name.
+        (per_tenant,) = query(
+            "postgres",
+            pg_uri,
+            f'SELECT tenant, count(*) AS n FROM "{marts}".auth0_users GROUP BY tenant',
+        )
+        assert {r["tenant"]: int(r["n"]) for r in per_tenant} == {
+            TENANTS[suffix][0]: len(sb.truth()) for suffix, sb in boxes.items()
+        }
 
         # Two tenants on one state id: the EU tenant run with the US tenant's state.
         before = query("postgres", pg_uri, f'SELECT count(*) AS n FROM "{schemas["us"]}".users')
@@ -89,7 +109,7 @@ def test_the_tenants_job_loads_each_tenant_into_its_own_schema(
         after = query("postgres", pg_uri, f'SELECT count(*) AS n FROM "{schemas["us"]}".users')
         assert after == before
     finally:
-        for schema in schemas.values():
+        for schema in (*schemas.values(), marts):
             query("postgres", pg_uri, f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 
@@ -101,4 +121,5 @@ def test_the_tenants_job_is_scheduled(tmp_path: Path) -> None:
     assert jobs["auth0-tenants"]["job"]["tasks"] == [
         "tap-auth0--us target-postgres",
         "tap-auth0--eu target-postgres",
+        "dbt-postgres--tenants:build",
     ]

@@ -77,3 +77,33 @@ def test_nothing_recent_says_so_with_its_window() -> None:
     window = "2026-11-28 12:00:00 to 2026-12-05 12:00:00 UTC"
     assert page == f"<p>No access granted or revoked from {window}.</p>"
     assert "No Management API writes" in report.admin_table([])
+
+
+def page_of(tenants: list[dict[str, Any]], access: list[dict[str, Any]]) -> str:
+    fig = {
+        "now": NOW, "admin": [], "access": access, "daily": [], "connections": [], "roles": [],
+        "mfa": [], "apps": [], "monthly": [("2026-12-01", 9)], "tenants": tenants,
+        "totals": {"users": sum(t["users"] for t in tenants), "blocked": 0, "logged_in": 0},
+    }  # fmt: skip
+    return report.render(fig, "test")
+
+
+def tenant(name: str, users: int) -> dict[str, Any]:
+    return {"tenant": name, "users": users, "blocked": 1, "logged_in": 2, "logins": 3, "mau": 4}
+
+
+def test_several_tenants_get_a_row_each_and_their_changes_a_tenant() -> None:
+    access = [change(1, tenant="acme-us"), change(2, tenant="acme-eu")]
+    page = page_of([tenant("acme-eu", 5), tenant("acme-us", 7)], access)
+    assert "<h2>2 tenants</h2>" in page
+    counts = figures(page, "tenants")
+    assert counts[("acme-eu", "users")] == 5 and counts[("acme-us", "users")] == 7
+    assert counts[("acme-us", "mau")] == 4
+    assert "<th>tenant</th><th>change</th>" in page
+    assert "<td>acme-eu</td><td>granted</td>" in page
+
+
+def test_one_tenant_has_no_tenant_section_or_column() -> None:
+    page = page_of([tenant("acme", 5)], [change(1, tenant="acme")])
+    assert "tenants</h2>" not in page and not figures(page, "tenants")
+    assert "<th>tenant</th>" not in page
