@@ -35,7 +35,7 @@ from tests.support import postgres
 from tests.support.changes import capture_tenant, q
 from tests.support.figures import report
 from tests.support.meltano import MeltanoRunner, need_meltano
-from tests.support.warehouse import query
+from tests.support.warehouse import BuiltMarts
 
 CONFIG = capture_tenant(users=120, seed=44, roles=5, organizations=6, logs=120)
 RUNS = 4
@@ -228,7 +228,7 @@ def between_3_and_4(api: Admin, s: Story, role: str, tt: dict[str, Any], sb: San
 
 
 @dataclass
-class History:
+class History(BuiltMarts):
     kind: str
     target: str
     marts: str
@@ -243,17 +243,6 @@ class History:
     @property
     def seconds(self) -> float:  # what check_build reports: the last run
         return self.run_seconds[-1]
-
-    @property
-    def schema(self) -> str:  # what check_build reads
-        return self.marts
-
-    @property
-    def run_results(self) -> dict[str, Any]:
-        return json.loads((self.dbt_target / "run_results.json").read_text())
-
-    def sql(self, *statements: str) -> list[list[dict[str, Any]]]:
-        return query(self.kind, self.target, *statements)
 
 
 @pytest.fixture(scope="module", params=["duckdb", "postgres"])

@@ -50,7 +50,7 @@ from tests.support import postgres
 from tests.support.changes import Api, capture_tenant, make_changes, q
 from tests.support.figures import report
 from tests.support.meltano import CLIENT_ID, MeltanoRunner, need_meltano
-from tests.support.warehouse import query
+from tests.support.warehouse import BuiltMarts
 
 TAG = "1"  # names what the changes between the runs create
 CONFIG = capture_tenant(users=150, seed=33, roles=6, organizations=8, logs=150)
@@ -149,7 +149,7 @@ def pipeline(meltano: MeltanoRunner, kind: str) -> float:
 
 
 @dataclass
-class Loaded:
+class Loaded(BuiltMarts):
     sb: Sandbox
     kind: str
     target: str
@@ -161,17 +161,6 @@ class Loaded:
     changed_from: datetime  # when the changes between the runs began (UTC)
     privileged: tuple[str, ...]  # the `privileged_roles` var the dbt build ran with
     workdir: Path
-
-    @property
-    def schema(self) -> str:  # what test_dbt_models' helpers read
-        return self.marts
-
-    @property
-    def run_results(self) -> dict[str, Any]:
-        return json.loads((self.dbt_target / "run_results.json").read_text())
-
-    def sql(self, *statements: str) -> list[list[dict[str, Any]]]:
-        return query(self.kind, self.target, *statements)
 
 
 @pytest.fixture(scope="module", params=["duckdb", "postgres"])

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 from tests.support.figures import report
@@ -137,3 +138,25 @@ def assert_tables_equal(
                 f" {dupes} duplicate keys, mismatches {wrong[:3]}"
             )
     assert not problems, f"{label}: " + "; ".join(problems)
+
+
+class BuiltMarts:
+    """What the dbt checks read from a warehouse a test loaded and built: its marts schema,
+    dbt's run results, and SQL against it. Mixed into a test's dataclass that has `kind`,
+    `target`, `marts` and `dbt_target`."""
+
+    kind: str
+    target: str
+    marts: str
+    dbt_target: Path
+
+    @property
+    def schema(self) -> str:  # what test_dbt_models' helpers read
+        return self.marts
+
+    @property
+    def run_results(self) -> dict[str, Any]:
+        return json.loads((self.dbt_target / "run_results.json").read_text())
+
+    def sql(self, *statements: str) -> list[list[dict[str, Any]]]:
+        return query(self.kind, self.target, *statements)
