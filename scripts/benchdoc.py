@@ -53,9 +53,9 @@ PARTS = {
         "(events/s at the server), then its record cost end to end as for users."
     ),
     "overrides": (
-        "**Record cost per SDK override** — `users` with the tap's override of the SDK's "
-        "record write on and off (`TAP_AUTH0_SDK_OVERRIDES`): an override that saves under "
-        "10% of the record cost is dropped."
+        "**Record cost per SDK override** — `users` and `logs` with the tap's overrides of "
+        "the SDK's sync loop and record write on and off (`TAP_AUTH0_SDK_OVERRIDES`): "
+        "an override stays only where it saves a stream's record cost."
     ),
     "export": (
         "**Export job vs search** — the same tenant through a user export job and through "

@@ -1,18 +1,19 @@
 """Every use of the Singer SDK's private internals, in one place.
 
-The SDK has no public hook for what the tap needs here: a faster record write, records
-that must not move a bookmark, batch files that hold what a RECORD would, SCHEMA /
-ACTIVATE_VERSION / table versions for child streams the tap fetches itself, its own config
-check before the SDK's, and a final STATE on SIGTERM.
+The SDK has no public hook for what the tap needs here: a faster record write and sync
+loop, records that must not move a bookmark, SCHEMA / ACTIVATE_VERSION / table versions for
+child streams the tap fetches itself, its own config check before the SDK's, and a final
+STATE on SIGTERM.
 These two mixins turn each private method into a named public one, and
 `tests/unit/test_sdk_hooks.py` pins the private names, signatures and call paths they rely on,
 so an SDK upgrade that moves any of them fails there, loudly, rather than in a sync.
 
-One of them is an *override*, a leaner copy of SDK code (`OVERRIDES`: the record write).
-It runs only where it was proven: on an SDK version in `PROVEN_SDK_VERSIONS` whose code it
-mirrors still hashes to `SDK_SOURCE_SHA256`. Anywhere else the SDK's own code runs, and one
-WARNING says why. `TAP_AUTH0_SDK_OVERRIDES=off` switches it off, for the bench and the tests
-of the SDK's path.
+Two of them are *overrides*: leaner copies of SDK code (`OVERRIDES`: the sync loop, with a
+sorted bookmark set in place, and the record write). Each runs only
+where it was proven: on an SDK version in `PROVEN_SDK_VERSIONS` whose code they mirror
+still hashes to `SDK_SOURCE_SHA256`. Anywhere else the SDK's own code runs, and one WARNING
+says why. `TAP_AUTH0_SDK_OVERRIDES` switches them off (`off`), or keeps only the ones it
+names (`sync_records,write_record`), for the bench and the tests of the SDK's path.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import inspect
 import logging
 import os
 import typing as t
+import warnings
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from importlib import metadata
@@ -30,12 +32,15 @@ from importlib import metadata
 from singer_sdk import Stream, Tap
 from singer_sdk.batch import Batcher
 from singer_sdk.exceptions import ConfigValidationError
+from singer_sdk.helpers import _state as sdk_state
 from singer_sdk.helpers import _typing as sdk_typing
+from singer_sdk.helpers._compat import SingerSDKDeprecationWarning
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.mapper import SameRecordTransform, StreamMap
 from singer_sdk.plugin_base import PluginBase
 from singer_sdk.singerlib.catalog import Catalog
 from singer_sdk.singerlib.messages import RecordMessage
+from singer_sdk.streams._state import StreamStateManager
 
 from tap_auth0.errors import ConfigError
 
@@ -50,19 +55,24 @@ STREAM_PRIVATE = (
     "_write_schema_message",
     "_write_activate_version_message",
     "_sync_records",
+    "_process_record",
+    "_get_state_partition_context",
+    "_write_starting_replication_value",
+    "_finalize_state",
+    "_write_state_message",
     "_stream_version",
     "_tap",
 )
 TAP_PRIVATE = ("_validate_config", "_handle_termination", "_config")
 TIME_EXTRACTED_EVERY = 256
+# The record counter (a metric, logged once a minute) is incremented per this many records.
+COUNT_EVERY = 100
 
 # -- the overrides, and where they were proven -----------------------------------------------
 SWITCH = "TAP_AUTH0_SDK_OVERRIDES"
-# Only overrides that save at least 10% of a record's CPU are kept (`make bench ARGS="--only
-# overrides"`, with the sandbox gzipping as Auth0 does): the record write saves 29% on `users`.
-# A copy of the sync loop (0% on `users`, 8% on `logs`) and of the bookmark update (-1%, 2%)
-# did not, and were dropped: the SDK's own code runs there.
-OVERRIDES = ("write_record",)
+# What each saves of a record's CPU: `make bench ARGS="--only overrides"` (docs/performance.md).
+# The bookmark update outside the loop runs the SDK's own code: a copy of it saved 2% or less.
+OVERRIDES = ("sync_records", "write_record")
 # singer-sdk releases whose code each override mirrors was read and hashes as below (0.54.0
 # and 0.54.1 are not on the package index).
 PROVEN_SDK_VERSIONS = (
@@ -81,6 +91,15 @@ def mirrored_code() -> dict[str, tuple[t.Callable[..., t.Any], ...]]:
     """Per override, the SDK code it stands in for: if any of it changes, the override
     may no longer do what the SDK would."""
     return {
+        # The loop sets a sorted bookmark in place: the SDK's bookmark update is mirrored too.
+        "sync_records": (
+            Stream._sync_records,
+            Stream._process_record,
+            Stream._increment_stream_state,
+            StreamStateManager.increment_state,
+            sdk_state.increment_state,
+            sdk_typing.to_json_compatible,
+        ),
         "write_record": (
             Stream._write_record_message,
             Stream._generate_record_messages,
@@ -100,6 +119,7 @@ def source_digests() -> dict[str, str]:
 
 # The same in every version of PROVEN_SDK_VERSIONS (each one's wheel was checked).
 SDK_SOURCE_SHA256 = {
+    "sync_records": "53d05ef67c6b07c4da9bc9b0d21a8c1dfdf2ffdb1936ec8ea666c6931f52caed",
     "write_record": "d26216255e612da07e0540bef0c2ef55ce8c6609542c5b63c2d05ecc49b4b592",
 }
 
@@ -116,7 +136,7 @@ def unproven_because(version: str) -> str | None:
     """Why the installed SDK is not one the overrides were proven on; None if it is."""
     if version not in PROVEN_SDK_VERSIONS:
         return (
-            f"singer-sdk {version} is not a version it was proven on "
+            f"singer-sdk {version} is not a version they were proven on "
             f"({PROVEN_SDK_VERSIONS[0]} to {PROVEN_SDK_VERSIONS[-1]})"
         )
     try:
@@ -125,7 +145,7 @@ def unproven_because(version: str) -> str | None:
         return f"the SDK's source cannot be read to check them ({exc})"
     changed = [name for name in OVERRIDES if digests[name] != SDK_SOURCE_SHA256[name]]
     if changed:
-        return f"the SDK code it mirrors differs from the proven one ({', '.join(changed)})"
+        return f"the SDK code they mirror differs from the proven one ({', '.join(changed)})"
     return None
 
 
@@ -168,7 +188,7 @@ def plan_overrides(environ: t.Mapping[str, str] | None = None) -> OverridePlan:
     if why is not None:
         return OverridePlan(
             frozenset(),
-            f"Running the Singer SDK's own sync code instead of the tap's faster copy: {why}",
+            f"Running the Singer SDK's own sync code instead of the tap's faster copies: {why}",
             logging.WARNING,
         )
     if wanted != frozenset(OVERRIDES):
@@ -197,6 +217,92 @@ class StreamHooks(Stream):
         return t.cast(frozenset[str], on)
 
     # -- overrides of private SDK methods ---------------------------------------------------
+    def _sync_records(
+        self, context: t.Any = None, *, write_messages: bool = True
+    ) -> t.Generator[dict, t.Any, t.Any]:
+        """The SDK's loop for the common case (a whole, unpartitioned, selected stream
+        written to stdout, no record limit), without its per-record work that cannot apply
+        there: the limit check, an empty partition merged in, child contexts when no child
+        is synced by the SDK, a counter call per record. Anything else: the SDK's loop."""
+        if not (
+            context is None
+            and write_messages
+            and self.selected
+            and self.ABORT_AT_RECORD_COUNT is None
+            and not self.partitions
+            and "sync_records" in self.sdk_overrides
+        ):
+            yield from super()._sync_records(context, write_messages=write_messages)
+            return
+        # What the SDK's loop does with context None (context_list [{}], current_context None).
+        record_counter = self.get_record_counter()
+        timer = self.get_sync_timer()
+        post_process = self.post_process
+        write_record = self._write_record_message
+        increment_state = self._increment_stream_state
+        frequency = self.STATE_MSG_FREQUENCY
+        with record_counter, timer:
+            record_counter.with_context({})
+            timer.with_context({})
+            partition_context = self._get_state_partition_context(None)
+            self._write_starting_replication_value(None)
+            # The SDK's _process_record only merges the partition's keys (an unpartitioned
+            # stream has none) and syncs child streams: skipped when it has nothing to do.
+            process = (
+                self._process_record
+                if partition_context
+                or any(c.selected or c.has_selected_descendents for c in self.child_streams)
+                else None
+            )
+            child_context = None
+            # A plain sorted bookmark is the latest record's value: set in place here (what
+            # the SDK's _increment_stream_state does, without its call chain per record).
+            # The stream's state dict is the same object for the whole loop.
+            sort_key = self.replication_key if self._lean_bookmark() else None
+            state = self.get_context_state(None)
+            written = uncounted = 0
+            try:
+                for record_result in self.get_records(None):
+                    if isinstance(record_result, tuple):  # pragma: no cover - as the SDK does
+                        warnings.warn(
+                            "Yielding a tuple of (record, child_context) is deprecated and will "
+                            "be removed in version 0.49 at the earliest. Please yield a single "
+                            "item instead.",
+                            SingerSDKDeprecationWarning,
+                            stacklevel=2,
+                        )
+                        record_result, child_context = record_result
+                        process = self._process_record
+                    record = post_process(record_result, None)
+                    if record is None:
+                        continue
+                    if process is not None:
+                        process(
+                            record, child_context=child_context, partition_context=partition_context
+                        )
+                    write_record(record)
+                    value = record.get(sort_key) if sort_key else None
+                    if isinstance(value, str) and not self.bookmarks_frozen:
+                        state["replication_key"] = sort_key
+                        state["replication_key_value"] = value
+                    else:
+                        increment_state(record, context=None)
+                    written += 1
+                    if written % frequency == 0:
+                        self._write_state_message()
+                    uncounted += 1
+                    if uncounted == COUNT_EVERY:
+                        record_counter.increment(uncounted)
+                        uncounted = 0
+                    yield record
+            finally:
+                if uncounted:
+                    record_counter.increment(uncounted)
+            if partition_context is None:
+                self._finalize_state(self.get_context_state(None))
+        self._finalize_state(self.stream_state)
+        self._write_state_message()
+
     def _write_record_message(self, record: dict[str, t.Any]) -> None:
         """Fast path when the only stream map is the identity (flattening aside) and every
         property is selected: the SDK's generic path (mask walk, conformance, a message
@@ -253,6 +359,19 @@ class StreamHooks(Stream):
             return
         super()._increment_stream_state(latest_record, context=context)
 
+    def _lean_bookmark(self) -> bool:
+        """Whether the lean loop may set the bookmark in place: the SDK would simply set it
+        to each record's value (an incremental, sorted, unpartitioned stream whose order the
+        SDK does not check; its to_json_compatible leaves a str as it is)."""
+        return (
+            self.replication_method == "INCREMENTAL"
+            and bool(self.replication_key)
+            and self.is_sorted
+            and not self.check_sorted
+            and self.state_partitioning_keys is None
+        )
+
+    # -- batch files hold what RECORD messages would -------------------------------------
     def get_batches(
         self, batch_config: BatchConfig, context: t.Any = None
     ) -> t.Iterable[tuple[BaseBatchFileEncoding, list[str]]]:

@@ -244,9 +244,9 @@ def comparable(stdout: str) -> dict[str, list[str]]:
     return out
 
 
-@pytest.mark.parametrize("switch", ["write_record", "on"])
+@pytest.mark.parametrize("switch", ["sync_records", "write_record", "on"])
 def test_each_override_writes_every_line_the_sdk_writes(sandbox, switch):
-    """The override (by name, and as `on`): the same RECORD, STATE, SCHEMA and ACTIVATE_VERSION
+    """Each override alone, and all: the same RECORD, STATE, SCHEMA and ACTIVATE_VERSION
     lines as the SDK's own code, for a bookmarked stream (logs), full tables and a fan-out
     (users, whose bookmark comes from the clock, are compared byte for byte in
     tests/unit/test_sdk_hooks.py)."""

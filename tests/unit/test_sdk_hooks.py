@@ -26,7 +26,9 @@ from tap_auth0.streams.users import stream as users_module
 from tap_auth0.tap import TapAuth0
 from tests.support.fake_search import FakeSearch, make_users
 from tests.support.mock_api import DOMAIN, mount_search
+from tests.support.mock_tenant import Tenant, mount_tenant
 from tests.support.tap import catalog_selecting
+from tests.unit.test_logs import events, log_id
 
 STREAM_PRIVATE_METHODS = [
     m for m in sdk_hooks.STREAM_PRIVATE if m not in ("_stream_version", "_tap")
@@ -51,10 +53,20 @@ def test_stream_private_signatures():
 
 
 def test_stream_sync_loop_private_signatures():
-    """What the batch path (StreamHooks.get_batches) calls, with the arguments it passes."""
+    """What the lean loop (StreamHooks._sync_records) calls, with the arguments it passes."""
     params = inspect.signature(Stream._sync_records).parameters
     assert list(params) == ["self", "context", "write_messages"]
     assert params["write_messages"].kind is inspect.Parameter.KEYWORD_ONLY
+    assert list(inspect.signature(Stream._process_record).parameters) == [
+        "self",
+        "record",
+        "child_context",
+        "partition_context",
+    ]
+    for name in ("_get_state_partition_context", "_write_starting_replication_value"):
+        assert list(inspect.signature(getattr(Stream, name)).parameters) == ["self", "context"]
+    assert list(inspect.signature(Stream._finalize_state).parameters) == ["self", "state"]
+    assert list(inspect.signature(Stream._write_state_message).parameters) == ["self"]
 
 
 def test_the_installed_sdk_is_one_the_overrides_were_proven_on():
@@ -103,9 +115,57 @@ def _in_order(stdout: str) -> tuple[list[str], list[str]]:
     )
 
 
+@pytest.mark.parametrize("streams", [{"users"}, {"users", "user_detail"}])
+@pytest.mark.parametrize("bookmark", [None, "2024-06-01T12:00:00.000Z"])
+def test_lean_sync_loop_writes_the_bytes_of_the_sdk_loop(
+    requests_mock, monkeypatch, frozen_clock, streams, bookmark
+):
+    """The same tenant through the lean loop and through the SDK's own: the same RECORD,
+    STATE (every 1,000 users and the last) and other lines, byte for byte."""
+    mount_search(requests_mock, FakeSearch(make_users(2345, tie=150)))
+    config = {"domain": DOMAIN, "access_token": "tok"}
+    catalog = catalog_selecting(config, streams)
+    state = None
+    if bookmark:
+        rk = {"replication_key": "updated_at", "replication_key_value": bookmark}
+        state = {"bookmarks": {"users": rk}}
+    lean = _stdout_of(config, catalog, state)
+    monkeypatch.setattr(sdk_hooks.StreamHooks, "_sync_records", Stream._sync_records)
+    sdk = _stdout_of(config, catalog, state)
+    assert _in_order(lean) == _in_order(sdk)
+    assert lean.count('{"type":"RECORD","stream":"users"') >= 150
+    assert lean.count('{"type":"STATE"') >= 2
+
+
+@pytest.mark.parametrize("bookmark", [None, 700])
+def test_lean_sync_loop_sets_the_bookmark_the_sdk_sets(
+    requests_mock, monkeypatch, frozen_clock, bookmark
+):
+    """logs, whose sorted bookmark the lean loop sets in place: the same RECORD and STATE
+    lines (every 500 events and the last) as the SDK's loop and its bookmark update."""
+    tenant = Tenant(logs=events(1, 2345, late_every=37))
+    mount_tenant(requests_mock, tenant)
+    config = {"domain": DOMAIN, "access_token": "tok"}
+    catalog = catalog_selecting(config, {"logs"})
+    state = None
+    if bookmark:
+        rk = {"replication_key": "log_id", "replication_key_value": log_id(bookmark)}
+        state = {"bookmarks": {"logs": rk}}
+    lean = _stdout_of(config, catalog, state)
+    monkeypatch.setattr(sdk_hooks.StreamHooks, "_sync_records", Stream._sync_records)
+    sdk = _stdout_of(config, catalog, state)
+    assert lean == sdk
+    assert lean.count('{"type":"RECORD","stream":"logs"') == 2345 - (bookmark or 0)
+    assert lean.count('{"type":"STATE"') >= 4
+    assert f'"replication_key_value":"{log_id(2345)}"' in lean.splitlines()[-1]
+
+
 FROZEN = datetime(2026, 1, 2, 3, 4, 5, 678000, tzinfo=timezone.utc)
 # The SDK's own code each override stands in for: (override, owner, member).
-SDK_CODE = [("write_record", Stream, "_generate_record_messages")]
+SDK_CODE = [
+    ("sync_records", Stream, "_sync_records"),
+    ("write_record", Stream, "_generate_record_messages"),
+]
 
 
 @pytest.fixture
@@ -163,7 +223,7 @@ def test_a_proven_sdk_runs_every_override_and_says_nothing(
     tap = TapAuth0(config=config, catalog=catalog)
     out = _stdout_of(config, catalog, None, tap=tap)
     assert out.count('"type":"RECORD"') == 700
-    assert calls["write_record"] == 0
+    assert calls["write_record"] == calls["sync_records"] == 0
     assert tap.sdk_overrides == frozenset(sdk_hooks.OVERRIDES)
     assert not [r for r in caplog.records if "sync code" in r.getMessage()]
 
@@ -179,32 +239,32 @@ def test_an_unproven_sdk_runs_the_sdks_own_code_and_says_so_once(
     sdk = _sdk_path(monkeypatch, config, catalog)
     if unproven == "version":
         monkeypatch.setattr(sdk_hooks, "installed_sdk_version", lambda: "0.54.99")
-        why = "singer-sdk 0.54.99 is not a version it was proven on (0.54.2 to 0.54.9)"
+        why = "singer-sdk 0.54.99 is not a version they were proven on (0.54.2 to 0.54.9)"
     else:
         monkeypatch.setitem(sdk_hooks.SDK_SOURCE_SHA256, "write_record", "0" * 64)
-        why = "the SDK code it mirrors differs from the proven one (write_record)"
+        why = "the SDK code they mirror differs from the proven one (write_record)"
     calls = count_sdk_calls(monkeypatch)
     caplog.set_level(logging.INFO)
     tap = TapAuth0(config=config, catalog=catalog)
     out = _stdout_of(config, catalog, None, tap=tap)
     assert out == sdk
-    assert calls["write_record"] == 700
+    assert calls["sync_records"] == 1 and calls["write_record"] == 700
     assert tap.sdk_overrides == frozenset()
     said = [r for r in caplog.records if "sync code" in r.getMessage()]
     assert len(said) == 1 and said[0].levelno == logging.WARNING
     assert said[0].getMessage() == (
-        "Running the Singer SDK's own sync code instead of the tap's faster copy: " + why
+        "Running the Singer SDK's own sync code instead of the tap's faster copies: " + why
     )
 
 
 @pytest.mark.parametrize(
     "switch",
-    ["on", "write_record"],
+    ["on", "sync_records", "write_record"],
 )
 def test_each_override_writes_the_bytes_of_the_sdks_code(
     requests_mock, monkeypatch, fresh_check, frozen_clock, switch
 ):
-    """The override (by name, and as `on`) against none (the SDK's own code): the same
+    """Each override alone, and all of them, against none (the SDK's own code): the same
     RECORD, STATE and other lines, from a bookmark, with the per-user child too."""
     mount_search(requests_mock, FakeSearch(make_users(1500, tie=120)))
     config = {"domain": DOMAIN, "access_token": "tok"}
@@ -226,7 +286,7 @@ def test_each_override_writes_the_bytes_of_the_sdks_code(
         ("ON", set(sdk_hooks.OVERRIDES)),
         ("off", set()),
         ("none", set()),
-        (" write_record ", {"write_record"}),
+        ("write_record, sync_records", {"write_record", "sync_records"}),
     ],
 )
 def test_the_switch(value, on):
