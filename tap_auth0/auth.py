@@ -39,6 +39,11 @@ class TokenProvider:
     def renew(self, stale: str) -> str:
         raise NotImplementedError
 
+    def due(self, token: str) -> bool:
+        """Whether `token` should no longer be sent (a newer one exists, or it is due for
+        renewal)."""
+        return False
+
 
 class StaticToken(TokenProvider):
     """A pasted token cannot be renewed: an expiry ends the run with a clear message."""
@@ -87,6 +92,10 @@ class ClientCredentials(TokenProvider):
                 self._mint()
             assert self._value is not None
             return self._value
+
+    def due(self, token: str) -> bool:
+        with self._lock:
+            return token != self._value or self._clock() >= self._renew_at
 
     def renew(self, stale: str) -> str:
         with self._lock:

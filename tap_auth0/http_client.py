@@ -35,6 +35,11 @@ USER_AGENT = "tap-auth0 (Singer tap; +https://hub.meltano.com)"
 _KNOWN_SECRETS: set[str] = set()
 # A secret shorter than this is redacted only as a whole word: "T" must not mangle "GET".
 SHORT_SECRET = 8
+
+# How often a request waits for a rate-limit slot again because its token fell due meanwhile
+# (seconds-long tokens on a loaded machine); then it is sent as it is.
+SLOT_WAITS_PER_TOKEN = 3
+
 # Auth0 answers are UTF-8 JSON: msgspec decodes a page of users several times faster than the
 # stdlib (or simplejson, which `requests` prefers), into the same dicts, lists and scalars.
 # A module attribute so tests can run the same CLI with the stdlib decoder and compare bytes.
@@ -240,10 +245,7 @@ class Auth0HTTP:
         key = f"{method} {endpoint}"
         attempt = Attempt(self._policy(method, path, auth=auth, allow=allow, decode=decode))
         while True:
-            # The current token on every attempt: a retry after a wait must not carry a
-            # token that expired meanwhile (token() renews ahead of expiry).
-            token = self.tokens.token() if auth and self.tokens else None
-            outcome = self._attempt(method, url, key, token, params, json_body)
+            outcome, token = self._attempt(method, url, key, auth, params, json_body)
             attempt = replace(attempt, token=token, jitter=random.uniform(0.5, 1.0))
             decision = classify(outcome, attempt)
             self.stats.count(endpoint, attempt, decision.action)
@@ -279,13 +281,21 @@ class Auth0HTTP:
         method: str,
         url: str,
         key: str,
-        token: str | None,
+        auth: bool,
         params: t.Mapping[str, t.Any] | None,
         json_body: t.Any,
-    ) -> requests.Response | requests.exceptions.RequestException:
-        """One request inside a rate-limit slot: the answer, or the exception instead."""
+    ) -> tuple[requests.Response | requests.exceptions.RequestException, str | None]:
+        """One request inside a rate-limit slot: the answer (or the exception instead) and
+        the token it carried. A token that fell due while the request waited for its slot
+        is not sent: the slot is given back and the token renewed outside it (a renewal is
+        a request too), at most a few times."""
+        for _ in range(SLOT_WAITS_PER_TOKEN):
+            token = self.tokens.token() if auth and self.tokens else None
+            slot = self.scheduler.acquire(key)
+            if token is None or not self.tokens or not self.tokens.due(token):
+                break
+            self.scheduler.release(key, slot, None, None)
         headers = {"Authorization": f"Bearer {token}"} if token else {}
-        slot = self.scheduler.acquire(key)
         try:
             resp = self.session.request(
                 method,
@@ -298,9 +308,9 @@ class Auth0HTTP:
             )
         except requests.exceptions.RequestException as exc:
             self.scheduler.release(key, slot, None, None)
-            return exc
+            return exc, token
         self.scheduler.release(key, slot, resp.headers, resp.status_code)
-        return resp
+        return resp, token
 
     def _carry_out(self, decision: Decision, token: str | None) -> None:
         """Log, then wait or renew, as the decision says."""

@@ -388,3 +388,33 @@ def test_static_token_expiry_is_not_retried(requests_mock, caplog):
 def test_redact_hides_secrets():
     http = make({"access_token": "supersecret-token"})
     assert http.redact("token=supersecret-token!") == "token=***!"
+
+
+def test_a_token_that_falls_due_while_waiting_for_a_slot_is_not_sent(requests_mock):
+    """A rate-limit wait can outlast a short-lived token: the request gives its slot back,
+    the token is renewed, and the request carries the fresh one (no 401 to draw)."""
+    minted = iter(range(1, 10))
+    requests_mock.post(
+        "https://acme.us.auth0.com/oauth/token",
+        json=lambda req, ctx: {"access_token": f"t{next(minted)}", "expires_in": 3},
+    )
+    m = requests_mock.get(f"{API}/users", json=[], headers=rl_headers())
+    settings = parse_settings(
+        {"domain": "acme.us.auth0.com", "client_id": "id", "client_secret": "secret"}
+    )
+    http = connect(settings, LOG)
+    now = [0.0]
+    assert http.tokens is not None
+    http.tokens._clock = lambda: now[0]  # type: ignore[attr-defined]
+    fresh = http.tokens.renew(http.tokens.token())  # minted at 0 on the test's clock
+    acquire = http.scheduler.acquire
+    waits = iter([5.0])  # the first slot comes 5 s later: t1 (3 s) is due by then
+
+    def slow_acquire(key):
+        now[0] += next(waits, 0.0)
+        return acquire(key)
+
+    http.scheduler.acquire = slow_acquire
+    assert http.get_json("/users") == []
+    following = f"t{int(fresh[1:]) + 1}"
+    assert [r.headers["Authorization"] for r in m.request_history] == [f"Bearer {following}"]
